@@ -1,0 +1,49 @@
+import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+
+export const REPO_ENV_DIR = join(__dirname, '..', 'env');
+
+/**
+ * A copy of the committed env files only: the real env/ folder of a developer may hold
+ * env/staging.secrets.env with real secrets, which must never reach a test or a snapshot.
+ */
+export function committedEnvDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'task-api-env-'));
+  for (const name of readdirSync(REPO_ENV_DIR)) {
+    const committed = name === 'dev.secrets.env' || !name.endsWith('.secrets.env');
+    if (committed) copyFileSync(join(REPO_ENV_DIR, name), join(dir, name));
+  }
+  return dir;
+}
+
+/** Obviously fake secrets for an environment, as CI would inject them. */
+export function fakeSecrets(environment: string): Record<string, string> {
+  return {
+    DATABASE_PASSWORD: `fake-${environment}-database-password`,
+    OPENAI_API_KEY: `fake-${environment}-openai-api-key`,
+    REDIS_URL: `redis://:fake-${environment}-redis-password@redis:6379/0`,
+    WEBHOOK_SECRET: `fake-${environment}-webhook-secret`,
+    TASK_API_HASH_KEY: `fake-${environment}-hash-key`,
+    GITHUB_USERNAME: 'fake-github-user',
+    GITHUB_TOKEN: `fake-${environment}-github-token`,
+  };
+}
+
+/** Writes files (name → text) into a fresh temporary folder and returns it. */
+export function folderWith(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'task-api-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+/** The object of `kind` named `name` among synthesized objects. */
+export function findObject(objects: readonly any[], kind: string, name: string): any {
+  const found = objects.find((o) => o.kind === kind && o.metadata?.name === name);
+  if (!found) throw new Error(`no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')}`);
+  return found;
+}
+
+export function decodeData(secret: any): Record<string, string> {
+  return Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
