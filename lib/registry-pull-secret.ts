@@ -1,0 +1,128 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+
+/** The registry the Task API image lives on. */
+export const DEFAULT_REGISTRY_SERVER = 'ghcr.io';
+
+export interface RegistryPullSecretProps {
+  /** The Secret's name. */
+  readonly name: string;
+  /** The namespace the Secret lives in (the pods that pull must be in the same one). */
+  readonly namespace: string;
+  /**
+   * The registry, as `kubectl create secret docker-registry --docker-server` takes it.
+   * @default 'ghcr.io'
+   */
+  readonly server?: string;
+  /**
+   * Registry user name.
+   * @default - the GITHUB_USERNAME variable of `env`
+   */
+  readonly username?: string;
+  /**
+   * Registry password or token (for ghcr.io, a token with read:packages).
+   * @default - the GITHUB_TOKEN variable of `env`
+   */
+  readonly password?: string;
+  /**
+   * E-mail written into the config, as `--docker-email` does.
+   * @default - none, left out of the config like kubectl does
+   */
+  readonly email?: string;
+  /**
+   * Where GITHUB_USERNAME and GITHUB_TOKEN are read when `username` or `password` is not given.
+   * @default process.env
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * A `kubernetes.io/dockerconfigjson` Secret that lets the kubelet pull a private image.
+ *
+ * Without it (in a pod's `imagePullSecrets`) a private ghcr.io image fails with 401 and
+ * ImagePullBackOff; an Opaque Secret holding the same JSON is ignored by the kubelet.
+ */
+export class RegistryPullSecret extends Construct {
+  /** The registry this Secret authenticates to, as given. */
+  public readonly server: string;
+  /** The Secret, for a workload's `dockerRegistryAuth`. */
+  public readonly secret: kplus.ISecret;
+
+  constructor(scope: Construct, id: string, props: RegistryPullSecretProps) {
+    super(scope, id);
+    const env = props.env ?? process.env;
+    const server = props.server ?? DEFAULT_REGISTRY_SERVER;
+    const username = props.username ?? env.GITHUB_USERNAME;
+    const password = props.password ?? env.GITHUB_TOKEN;
+    const missing = [
+      username ? undefined : 'GITHUB_USERNAME',
+      password ? undefined : 'GITHUB_TOKEN',
+    ].filter((name) => name !== undefined);
+    if (missing.length > 0) {
+      throw new Error(`registry credentials for ${server} are missing: set ${missing.join(' and ')}`);
+    }
+
+    this.server = server;
+    const config = dockerConfigJson({ server, username: username!, password: password!, email: props.email });
+    new ApiObject(this, 'Resource', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: props.name, namespace: props.namespace },
+      type: 'kubernetes.io/dockerconfigjson',
+      // base64 `data`, as kubectl writes it (see LayeredConfig for why not stringData).
+      data: Lazy.any({ produce: () => ({ '.dockerconfigjson': Buffer.from(config).toString('base64') }) }),
+    });
+    this.secret = kplus.Secret.fromSecretName(this, 'Ref', props.name);
+  }
+
+  /** Whether pods running `image` need this Secret to pull it. */
+  public servesImage(image: string): boolean {
+    return imageRegistry(image) === registryHost(this.server);
+  }
+}
+
+export interface DockerCredentials {
+  readonly server: string;
+  readonly username: string;
+  readonly password: string;
+  readonly email?: string;
+}
+
+/**
+ * The `.dockerconfigjson` that `kubectl create secret docker-registry` writes, byte for byte:
+ * `{"auths":{S:{"username","password","email"?,"auth"}}}` with no spaces, email left out when
+ * empty, auth the base64 of `user:password`, and Go's escaping (k8s.io/kubectl create_secret_docker.go).
+ */
+export function dockerConfigJson(credentials: DockerCredentials): string {
+  const { server, username, password, email } = credentials;
+  const entry: Record<string, string> = { username, password };
+  if (email) entry.email = email;
+  entry.auth = Buffer.from(`${username}:${password}`).toString('base64');
+  return goJson({ auths: { [server]: entry } });
+}
+
+/**
+ * JSON as Go's encoding/json writes it: like JSON.stringify, but with <, >, & and the JavaScript
+ * line separators escaped (Go's HTML-safe default), so a password holding them still matches.
+ */
+function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+/**
+ * The registry host of an image reference, the way Docker reads it: the first path component
+ * is a registry when it has a '.' or ':' or is `localhost`; otherwise the image is on Docker Hub.
+ */
+export function imageRegistry(image: string): string {
+  const slash = image.indexOf('/');
+  const first = slash === -1 ? '' : image.slice(0, slash);
+  if (first.includes('.') || first.includes(':') || first === 'localhost') return first.toLowerCase();
+  return 'docker.io';
+}
+
+/** The host of a `--docker-server` value, which may be a URL (`https://index.docker.io/v1/`). */
+export function registryHost(server: string): string {
+  const host = server.replace(/^[a-z]+:\/\//i, '').split('/')[0].toLowerCase();
+  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+}
