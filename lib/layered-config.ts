@@ -1,0 +1,118 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { contentHash, keyedContentHash } from './content-hash';
+
+/** Pod-template annotation holding the hash of the ConfigMap data the pod consumes. */
+export const CONFIG_HASH_ANNOTATION = 'checksum/config';
+/** Pod-template annotation holding the keyed hash of the Secret data the pod consumes. */
+export const SECRET_HASH_ANNOTATION = 'checksum/secret';
+
+export interface LayeredConfigProps {
+  /** The namespace both objects live in. */
+  readonly namespace: string;
+  /** Name of the ConfigMap (layers 1 and 2). */
+  readonly configMapName: string;
+  /** Name of the Opaque Secret (layer 3). */
+  readonly secretName: string;
+  /** Layers 1 and 2, already merged: the environment file's values over the defaults. */
+  readonly config: Readonly<Record<string, string>>;
+  /** Layer 3: the values that must only ever live in a Secret. */
+  readonly secrets: Readonly<Record<string, string>>;
+  /**
+   * Key of the HMAC over the Secret data. It lives with the environment's secrets and is never
+   * written into any object.
+   */
+  readonly hashKey: string;
+}
+
+/**
+ * The three configuration layers, done the way the kubelet really resolves them.
+ *
+ * Layers 1 and 2 (defaults < environment file) are merged at synth time into one ConfigMap;
+ * layer 3 goes into one Opaque Secret. A container gets both through
+ * `envFrom: [configMapRef, secretRef]`: the kubelet applies envFrom sources in order, the later
+ * winning, so a Secret key outranks a ConfigMap key. Nothing layered ever goes into `env:`,
+ * because the kubelet applies `env` after every envFrom source and it would silently invert
+ * the hierarchy.
+ *
+ * Restarts: `attachTo` puts hashes of exactly this data on the pod template, so applying
+ * changed config changes the template and rolls the pods.
+ */
+export class LayeredConfig extends Construct {
+  public readonly configMap: kplus.ConfigMap;
+  /** A reference to the Secret, for `envFrom`. */
+  public readonly secret: kplus.ISecret;
+  public readonly secretName: string;
+  private readonly secrets: Record<string, string> = Object.create(null);
+  private readonly hashKey: string;
+
+  constructor(scope: Construct, id: string, props: LayeredConfigProps) {
+    super(scope, id);
+    this.hashKey = props.hashKey;
+    this.secretName = props.secretName;
+    this.configMap = new kplus.ConfigMap(this, 'ConfigMap', {
+      metadata: { name: props.configMapName, namespace: props.namespace },
+      data: { ...props.config },
+    });
+    for (const [key, value] of Object.entries(props.secrets)) this.addSecret(key, value);
+
+    // Secret values go base64 under `data`, as `kubectl create secret` writes them. Not
+    // `stringData`: a key later removed from stringData stays in the live Secret under
+    // `kubectl apply` (kubernetes#89938), while a key removed from data is removed.
+    new ApiObject(this, 'Secret', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: props.secretName, namespace: props.namespace },
+      type: 'Opaque',
+      data: Lazy.any({ produce: () => base64Values(this.secrets) }),
+    });
+    this.secret = kplus.Secret.fromSecretName(this, 'SecretRef', props.secretName);
+  }
+
+  /** Adds a non-sensitive value to the ConfigMap. */
+  public addConfig(key: string, value: string): void {
+    this.configMap.addData(key, value);
+  }
+
+  /** Adds a sensitive value to the Secret. */
+  public addSecret(key: string, value: string): void {
+    if (key in this.secrets) {
+      throw new Error(`unable to add the secret "${key}": it is already set`);
+    }
+    this.secrets[key] = value;
+  }
+
+  /** Hash of the ConfigMap data, as written on the pod template. */
+  public configHash(): string {
+    return contentHash(this.configMap.data);
+  }
+
+  /** Keyed hash of the Secret data, as written on the pod template. */
+  public secretHash(): string {
+    return keyedContentHash(this.secrets, this.hashKey);
+  }
+
+  /**
+   * Feeds both layers to `container` (ConfigMap first, then Secret, so the Secret wins) and
+   * marks the workload's pod template with their hashes. The hashes are computed at synth time,
+   * so data added after this call still counts.
+   */
+  public attachTo(workload: kplus.Deployment, container: kplus.Container): void {
+    container.env.copyFrom(kplus.Env.fromConfigMap(this.configMap));
+    container.env.copyFrom(kplus.Env.fromSecret(this.secret));
+    workload.podMetadata.addAnnotation(CONFIG_HASH_ANNOTATION, lazyString(() => this.configHash()));
+    workload.podMetadata.addAnnotation(SECRET_HASH_ANNOTATION, lazyString(() => this.secretHash()));
+  }
+}
+
+function base64Values(data: Readonly<Record<string, string>>): Record<string, string> {
+  const encoded: Record<string, string> = {};
+  for (const key of Object.keys(data).sort()) encoded[key] = Buffer.from(data[key], 'utf8').toString('base64');
+  return encoded;
+}
+
+/** A string resolved at synth time (annotation values are typed as strings). */
+function lazyString(produce: () => string): string {
+  return Lazy.any({ produce }) as unknown as string;
+}

@@ -1,0 +1,147 @@
+import { existsSync } from 'fs';
+import { join } from 'path';
+import { EnvEntry, readEnvFile } from './env-file';
+
+/**
+ * Keys a secrets file (or the process environment) may hold for synth itself. They are consumed
+ * by synth and never given to the container.
+ */
+export const HASH_KEY_VARIABLE = 'TASK_API_HASH_KEY';
+export const REGISTRY_USERNAME_VARIABLE = 'GITHUB_USERNAME';
+export const REGISTRY_TOKEN_VARIABLE = 'GITHUB_TOKEN';
+/** Registry credentials: one account may serve every environment. */
+export const REGISTRY_VARIABLES = [REGISTRY_USERNAME_VARIABLE, REGISTRY_TOKEN_VARIABLE];
+const SYNTH_ONLY_KEYS = [HASH_KEY_VARIABLE, ...REGISTRY_VARIABLES];
+
+/** Where a value came from. */
+export interface Source {
+  readonly layer: 'defaults' | 'environment' | 'secrets' | 'process-env';
+  /** `file:line`, or the variable's name for the process environment. */
+  readonly at: string;
+}
+
+/** One key of the resolved configuration. */
+export interface ResolvedValue {
+  readonly key: string;
+  readonly value: string;
+  readonly source: Source;
+  /** The lower layers' sources this value replaced, lowest first. */
+  readonly overrides: readonly Source[];
+}
+
+/** An environment's configuration after the layers are merged. */
+export interface ResolvedLayers {
+  readonly environment: string;
+  /** Layers 1 and 2 merged (ConfigMap), sorted by key. */
+  readonly config: readonly ResolvedValue[];
+  /** Layer 3 (Secret), sorted by key, without the synth-only keys. */
+  readonly secrets: readonly ResolvedValue[];
+  /** Key of the HMAC over the Secret data. */
+  readonly hashKey: string;
+  /** Registry credentials, when given. */
+  readonly registry?: { readonly username: string; readonly password: string };
+  /** The secrets-layer keys (synth-only ones included) whose value came from the process environment. */
+  readonly fromProcessEnv: readonly string[];
+}
+
+/** The parsed inputs of one environment. */
+export interface LayerInputs {
+  readonly environment: string;
+  /** Layer 1: `env/defaults.env`. */
+  readonly defaults: readonly EnvEntry[];
+  /** Layer 2: `env/<environment>.env`. */
+  readonly environmentFile: readonly EnvEntry[];
+  /** Layer 3: `env/<environment>.secrets.env`; undefined when the file does not exist. */
+  readonly secretsFile?: readonly EnvEntry[];
+  /** Keys the secrets layer must hold: those of `env/<environment>.secrets.env.example`. */
+  readonly requiredSecrets: readonly string[];
+  /** Where the secrets file is (or would be), for messages. */
+  readonly secretsPath: string;
+  /** Whether missing registry credentials are an error. */
+  readonly requireRegistryCredentials: boolean;
+}
+
+/**
+ * Merges the three layers of one environment. Pure: the process environment is an argument.
+ *
+ * Layer 3 takes each key from the process environment when it is set there (so CI can inject
+ * secrets), else from the secrets file: the process environment wins, as with dotenv. Only keys
+ * that the `.example` file or the secrets file names, and the synth-only keys, are read from it.
+ *
+ * Every missing or empty required secret of the environment is reported in one error.
+ */
+export function resolveLayers(
+  inputs: LayerInputs,
+  processEnv: Readonly<Record<string, string | undefined>>,
+): ResolvedLayers {
+  const config = new Map<string, ResolvedValue>();
+  for (const [layer, entries] of [['defaults', inputs.defaults], ['environment', inputs.environmentFile]] as const) {
+    for (const entry of entries) {
+      const previous = config.get(entry.key);
+      config.set(entry.key, {
+        key: entry.key,
+        value: entry.value,
+        source: { layer, at: `${entry.file}:${entry.line}` },
+        overrides: previous ? [...previous.overrides, previous.source] : [],
+      });
+    }
+  }
+
+  const secretLayer = new Map<string, ResolvedValue>();
+  for (const entry of inputs.secretsFile ?? []) {
+    secretLayer.set(entry.key, { key: entry.key, value: entry.value, source: { layer: 'secrets', at: `${entry.file}:${entry.line}` }, overrides: [] });
+  }
+  const lookedUp = new Set([...inputs.requiredSecrets, ...secretLayer.keys(), ...SYNTH_ONLY_KEYS]);
+  for (const key of lookedUp) {
+    const value = processEnv[key];
+    if (value === undefined) continue;
+    const previous = secretLayer.get(key);
+    secretLayer.set(key, { key, value, source: { layer: 'process-env', at: `$${key}` }, overrides: previous ? [previous.source] : [] });
+  }
+
+  const present = (key: string) => (secretLayer.get(key)?.value ?? '') !== '';
+  const required = [...inputs.requiredSecrets, HASH_KEY_VARIABLE];
+  if (inputs.requireRegistryCredentials) required.push(REGISTRY_USERNAME_VARIABLE, REGISTRY_TOKEN_VARIABLE);
+  const missing = [...new Set(required)].filter((key) => !present(key));
+  if (missing.length > 0) {
+    throw new Error(
+      `${inputs.environment}: missing or empty secrets: ${missing.join(', ')}. ` +
+      `Put them in ${inputs.secretsPath} or set them as environment variables.`,
+    );
+  }
+
+  const username = secretLayer.get(REGISTRY_USERNAME_VARIABLE)?.value;
+  const password = secretLayer.get(REGISTRY_TOKEN_VARIABLE)?.value;
+  return {
+    environment: inputs.environment,
+    config: sortByKey([...config.values()]),
+    secrets: sortByKey([...secretLayer.values()].filter((value) => !SYNTH_ONLY_KEYS.includes(value.key))),
+    hashKey: secretLayer.get(HASH_KEY_VARIABLE)!.value,
+    registry: username && password ? { username, password } : undefined,
+    fromProcessEnv: [...secretLayer.values()].filter((v) => v.source.layer === 'process-env').map((v) => v.key),
+  };
+}
+
+/** Reads an environment's env files from `envDir` (see LayerInputs for which). */
+export function readLayerInputs(envDir: string, environment: string, requireRegistryCredentials: boolean): LayerInputs {
+  const secretsPath = join(envDir, `${environment}.secrets.env`);
+  const examplePath = `${secretsPath}.example`;
+  return {
+    environment,
+    defaults: readEnvFile(join(envDir, 'defaults.env')),
+    environmentFile: readEnvFile(join(envDir, `${environment}.env`)),
+    secretsFile: existsSync(secretsPath) ? readEnvFile(secretsPath) : undefined,
+    requiredSecrets: existsSync(examplePath) ? readEnvFile(examplePath).map((entry) => entry.key) : [],
+    secretsPath,
+    requireRegistryCredentials,
+  };
+}
+
+/** The values as a key → value record. */
+export function valuesOf(values: readonly ResolvedValue[]): Record<string, string> {
+  return Object.fromEntries(values.map((value) => [value.key, value.value]));
+}
+
+function sortByKey(values: ResolvedValue[]): ResolvedValue[] {
+  return values.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}

@@ -1,0 +1,63 @@
+import { Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { contentHash, keyedContentHash } from '../lib/content-hash';
+import { CONFIG_HASH_ANNOTATION, LayeredConfig, SECRET_HASH_ANNOTATION } from '../lib/layered-config';
+import { decodeData, findObject } from './support';
+
+function setup(config: Record<string, string> = { LOG_LEVEL: 'info' }, secrets: Record<string, string> = { DATABASE_PASSWORD: 'fake-pw' }) {
+  const chart = Testing.chart();
+  const layers = new LayeredConfig(chart, 'Config', {
+    namespace: 'ns', configMapName: 'cfg', secretName: 'sec', config, secrets, hashKey: 'fake-hash-key',
+  });
+  const deployment = new kplus.Deployment(chart, 'Deployment', { metadata: { name: 'app' } });
+  const container = deployment.addContainer({ image: 'ghcr.io/o/task-api:1', portNumber: 8000 });
+  return { chart, layers, deployment, container };
+}
+
+describe('LayeredConfig', () => {
+  test('feeds the container envFrom ConfigMap then Secret, so the Secret wins, and writes no env entry', () => {
+    const { chart, layers, deployment, container } = setup();
+    layers.attachTo(deployment, container);
+    const spec = findObject(Testing.synth(chart), 'Deployment', 'app').spec.template.spec.containers[0];
+    expect(spec.envFrom).toEqual([{ configMapRef: { name: 'cfg' } }, { secretRef: { name: 'sec' } }]);
+    expect(spec.env).toBeUndefined();
+  });
+
+  test('writes the Secret as an Opaque Secret with base64 data, never stringData', () => {
+    const { chart } = setup({}, { DATABASE_PASSWORD: 'fake-pw', OPENAI_API_KEY: 'fake-key' });
+    const secret = findObject(Testing.synth(chart), 'Secret', 'sec');
+    expect(secret.type).toBe('Opaque');
+    expect(secret.stringData).toBeUndefined();
+    expect(secret.data.DATABASE_PASSWORD).toBe(Buffer.from('fake-pw').toString('base64'));
+    expect(decodeData(secret)).toEqual({ DATABASE_PASSWORD: 'fake-pw', OPENAI_API_KEY: 'fake-key' });
+  });
+
+  test('puts the hashes of exactly the consumed data on the pod template, the Secret one keyed', () => {
+    const { chart, layers, deployment, container } = setup({ LOG_LEVEL: 'info' }, { DATABASE_PASSWORD: 'fake-pw' });
+    layers.attachTo(deployment, container);
+    const annotations = findObject(Testing.synth(chart), 'Deployment', 'app').spec.template.metadata.annotations;
+    expect(annotations[CONFIG_HASH_ANNOTATION]).toBe(contentHash({ LOG_LEVEL: 'info' }));
+    expect(annotations[SECRET_HASH_ANNOTATION]).toBe(keyedContentHash({ DATABASE_PASSWORD: 'fake-pw' }, 'fake-hash-key'));
+  });
+
+  test('data added after attachTo still counts in the hashes', () => {
+    const { chart, layers, deployment, container } = setup();
+    layers.attachTo(deployment, container);
+    layers.addConfig('ENABLE_METRICS', 'true');
+    layers.addSecret('WEBHOOK_SECRET', 'fake-webhook');
+    const objects = Testing.synth(chart);
+    const annotations = findObject(objects, 'Deployment', 'app').spec.template.metadata.annotations;
+    expect(annotations[CONFIG_HASH_ANNOTATION]).toBe(contentHash({ LOG_LEVEL: 'info', ENABLE_METRICS: 'true' }));
+    expect(annotations[SECRET_HASH_ANNOTATION]).toBe(
+      keyedContentHash({ DATABASE_PASSWORD: 'fake-pw', WEBHOOK_SECRET: 'fake-webhook' }, 'fake-hash-key'));
+    expect(decodeData(findObject(objects, 'Secret', 'sec')).WEBHOOK_SECRET).toBe('fake-webhook');
+  });
+
+  test('the hash key is written into no object', () => {
+    const { chart, layers, deployment, container } = setup();
+    layers.attachTo(deployment, container);
+    const text = JSON.stringify(Testing.synth(chart));
+    expect(text).not.toContain('fake-hash-key');
+    expect(text).not.toContain(Buffer.from('fake-hash-key').toString('base64'));
+  });
+});
