@@ -1,0 +1,81 @@
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+
+/** What differs between environments besides their env files. */
+export interface EnvironmentSettings {
+  /** The namespace the environment's objects live in (created with them). */
+  readonly namespace: string;
+  /** The Task API image, `ghcr.io/<owner>/task-api:<tag>`. */
+  readonly image: string;
+  /** Number of pods. */
+  readonly replicas: number;
+  /** CPU and memory requests and limits of the Task API container. */
+  readonly resources: kplus.ContainerResources;
+  /**
+   * Whether synth fails without registry credentials (GITHUB_USERNAME, GITHUB_TOKEN). When false
+   * the pull secret is written only if both are set.
+   */
+  readonly requireRegistryCredentials: boolean;
+}
+
+const SMALL: kplus.ContainerResources = {
+  cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
+  memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
+};
+
+/**
+ * The environments this repository deploys, by name. The name selects `env/<name>.env` and
+ * `env/<name>.secrets.env` and the output folder `dist/<name>/`.
+ */
+export const ENVIRONMENTS: Readonly<Record<string, EnvironmentSettings>> = {
+  // The embedded default: a fresh clone synthesizes it with no setup (its secrets file holds
+  // fake values and is committed; registry credentials are used only when set).
+  dev: {
+    namespace: 'task-api-dev',
+    image: 'ghcr.io/example-org/task-api:dev',
+    replicas: 1,
+    resources: SMALL,
+    requireRegistryCredentials: false,
+  },
+  staging: {
+    namespace: 'task-api-staging',
+    image: 'ghcr.io/example-org/task-api:1.4.0',
+    replicas: 1,
+    resources: SMALL,
+    requireRegistryCredentials: true,
+  },
+  production: {
+    namespace: 'task-api-production',
+    image: 'ghcr.io/example-org/task-api:1.4.0',
+    replicas: 3,
+    resources: {
+      cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.millis(1000) },
+      memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+    },
+    requireRegistryCredentials: true,
+  },
+};
+
+/** The environment synthesized when TASK_API_ENV is not set. */
+export const DEFAULT_ENVIRONMENT = 'dev';
+
+/**
+ * The environments named by a TASK_API_ENV value: comma-separated names or `all`, in the order
+ * given, each once. Unset or blank means the default environment.
+ */
+export function selectEnvironments(
+  value: string | undefined,
+  known: readonly string[] = Object.keys(ENVIRONMENTS),
+): string[] {
+  const names = (value ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+  if (names.length === 0) return [DEFAULT_ENVIRONMENT];
+  if (names.includes('all')) return [...known];
+  const unknown = names.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `TASK_API_ENV names an unknown environment: ${unknown.map((n) => JSON.stringify(n)).join(', ')}; ` +
+      `known: ${known.join(', ')} (or all)`,
+    );
+  }
+  return [...new Set(names)];
+}

@@ -1,0 +1,94 @@
+import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { Yaml } from 'cdk8s';
+
+/**
+ * Apply order. `kubectl apply -f DIR` applies a folder's files in name order, so the file name
+ * starts with the kind's rank: the Namespace first, then what the workload reads, then the workload.
+ */
+const KIND_RANK: Readonly<Record<string, number>> = {
+  Namespace: 0,
+  ConfigMap: 1,
+  Secret: 2,
+  Service: 3,
+  Deployment: 4,
+};
+const OTHER_KINDS_RANK = 5;
+
+/** Kinds whose files hold secret material: written readable by the owner only. */
+const SECRET_KINDS = new Set(['Secret']);
+
+/** One file of an environment's output. */
+export interface ManifestFile {
+  readonly name: string;
+  readonly content: string;
+  readonly mode: number;
+}
+
+/** An environment name is used as a folder name: keep it to one plain path segment. */
+const ENVIRONMENT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** The files for an environment's objects: one per object, named `<rank>-<kind>-<name>.yaml`. */
+export function manifestFiles(objects: readonly any[]): ManifestFile[] {
+  return objects
+    .map((object) => {
+      const rank = KIND_RANK[object.kind] ?? OTHER_KINDS_RANK;
+      return {
+        name: `${rank}-${String(object.kind).toLowerCase()}-${object.metadata.name}.yaml`,
+        content: Yaml.stringify(object),
+        mode: SECRET_KINDS.has(object.kind) ? 0o600 : 0o644,
+      };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Replaces `<outdir>/<environment>/` with `files`, atomically as far as the file system allows:
+ * the files are written into a temporary folder beside it, which is then renamed into place. If
+ * anything fails before the rename, the previous output is left exactly as it was.
+ */
+export function writeEnvironment(outdir: string, environment: string, files: readonly ManifestFile[]): string {
+  if (!ENVIRONMENT_NAME.test(environment)) {
+    throw new Error(`"${environment}" cannot be an output folder name: use lowercase letters, digits and '-'`);
+  }
+  ensureDirectory(outdir);
+  const target = join(outdir, environment);
+  const staging = join(outdir, `.${environment}.new-${process.pid}`);
+  const previous = join(outdir, `.${environment}.old-${process.pid}`);
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    mkdirSync(staging, { mode: 0o755 });
+    for (const file of files) writeFileSync(join(staging, file.name), file.content, { mode: file.mode });
+    if (exists(target)) renameSync(target, previous);
+    renameSync(staging, target);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    if (!exists(target) && exists(previous)) renameSync(previous, target);
+    throw error;
+  }
+  rmSync(previous, { recursive: true, force: true });
+  return target;
+}
+
+function ensureDirectory(path: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (error: any) {
+    if (error.code === 'EEXIST' || error.code === 'ENOTDIR') {
+      throw new Error(`the output folder ${path} cannot be used: a file of that name is in the way`);
+    }
+    throw error;
+  }
+  if (!statSync(path).isDirectory()) {
+    throw new Error(`the output folder ${path} cannot be used: it is not a folder`);
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

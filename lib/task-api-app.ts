@@ -1,0 +1,145 @@
+import { ApiObject, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { LayeredConfig } from './layered-config';
+import { RegistryPullSecret, RegistryPullSecretProps } from './registry-pull-secret';
+
+export interface TaskApiAppProps {
+  /** The namespace everything lives in; TaskApiApp creates it. */
+  readonly namespace: string;
+  /** The image, `ghcr.io/<owner>/task-api:<tag>`. */
+  readonly image: string;
+  /** Layers 1 and 2, merged (the ConfigMap). */
+  readonly config: Readonly<Record<string, string>>;
+  /** Layer 3 (the Secret). */
+  readonly secrets: Readonly<Record<string, string>>;
+  /** Key of the HMAC over the Secret data (see LayeredConfig). */
+  readonly hashKey: string;
+  /**
+   * Registry credentials. The pull secret is attached to the pods whenever the image's registry
+   * is its server.
+   * @default - no pull secret: the image must be public or pullable by the node
+   */
+  readonly registry?: Omit<RegistryPullSecretProps, 'name' | 'namespace'>;
+  /**
+   * Base name of the Deployment, Service, ConfigMap (`<name>-config`), Secret (`<name>-secrets`)
+   * and pull secret (`<name>-registry`).
+   * @default 'task-api'
+   */
+  readonly name?: string;
+  /**
+   * Number of pods.
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * The port the Task API listens on.
+   * @default 8000
+   */
+  readonly port?: number;
+  /**
+   * HTTP path of the readiness and liveness probes.
+   * @default '/health'
+   */
+  readonly healthPath?: string;
+  /**
+   * CPU and memory requests and limits.
+   * @default - cdk8s-plus's defaults
+   */
+  readonly resources?: kplus.ContainerResources;
+  /**
+   * The container's security context. The default runs as user 10001 with a read-only root
+   * filesystem (a writable /tmp is mounted); an image that must run as root needs
+   * `{ ensureNonRoot: false }` here and in `podSecurityContext`.
+   * @default - non-root (uid/gid 10001), read-only root filesystem, no privilege escalation,
+   *   all capabilities dropped, RuntimeDefault seccomp profile
+   */
+  readonly securityContext?: kplus.ContainerSecurityContextProps;
+  /**
+   * The pod's security context.
+   * @default - non-root (uid/gid 10001)
+   */
+  readonly podSecurityContext?: kplus.PodSecurityContextProps;
+}
+
+const NON_ROOT_ID = 10001;
+
+/**
+ * The Task API in one namespace: Namespace, LayeredConfig (ConfigMap + Secret), pull secret,
+ * Deployment and Service.
+ */
+export class TaskApiApp extends Construct {
+  public readonly deployment: kplus.Deployment;
+  public readonly container: kplus.Container;
+  public readonly layers: LayeredConfig;
+  public readonly pullSecret?: RegistryPullSecret;
+  public readonly service: kplus.Service;
+
+  constructor(scope: Construct, id: string, props: TaskApiAppProps) {
+    super(scope, id);
+    const name = props.name ?? 'task-api';
+    const port = props.port ?? 8000;
+    const healthPath = props.healthPath ?? '/health';
+    const namespace = props.namespace;
+    const labels = { 'app.kubernetes.io/name': 'task-api', 'app.kubernetes.io/instance': name };
+
+    new kplus.Namespace(this, 'Namespace', { metadata: { name: namespace } });
+
+    this.layers = new LayeredConfig(this, 'Config', {
+      namespace,
+      configMapName: `${name}-config`,
+      secretName: `${name}-secrets`,
+      config: props.config,
+      secrets: props.secrets,
+      hashKey: props.hashKey,
+    });
+
+    if (props.registry) {
+      this.pullSecret = new RegistryPullSecret(this, 'PullSecret', { ...props.registry, name: `${name}-registry`, namespace });
+    }
+
+    this.deployment = new kplus.Deployment(this, 'Deployment', {
+      metadata: { name, namespace, labels },
+      replicas: props.replicas ?? 1,
+      select: false,
+      podMetadata: { labels },
+      // A private image needs the pull secret; forgetting it is the classic 401/ImagePullBackOff.
+      dockerRegistryAuth: this.pullSecret?.servesImage(props.image) ? this.pullSecret.secret : undefined,
+      securityContext: props.podSecurityContext ?? { ensureNonRoot: true, user: NON_ROOT_ID, group: NON_ROOT_ID },
+    });
+    this.deployment.select(kplus.LabelSelector.of({ labels }));
+
+    this.container = this.deployment.addContainer({
+      name,
+      image: props.image,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      portNumber: port,
+      readiness: kplus.Probe.fromHttpGet(healthPath, { port }),
+      liveness: kplus.Probe.fromHttpGet(healthPath, { port }),
+      resources: props.resources,
+      securityContext: props.securityContext ?? {
+        ensureNonRoot: true,
+        user: NON_ROOT_ID,
+        group: NON_ROOT_ID,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+      },
+    });
+    if (!props.securityContext) {
+      // What Pod Security's `restricted` level also asks for, which cdk8s-plus 27 cannot express.
+      ApiObject.of(this.deployment).addJsonPatch(
+        JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
+        JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+      );
+    }
+    // The read-only root filesystem still needs somewhere for Python's temporary files.
+    this.container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp'));
+    this.layers.attachTo(this.deployment, this.container);
+
+    this.service = new kplus.Service(this, 'Service', {
+      metadata: { name, namespace, labels },
+      ports: [{ name: 'http', port: 80, targetPort: port }],
+    });
+    for (const [key, value] of Object.entries(labels)) this.service.selectLabel(key, value);
+  }
+}

@@ -1,0 +1,190 @@
+import { spawnSync } from 'child_process';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { synthEnvironments } from '../main';
+import { CONFIG_HASH_ANNOTATION, SECRET_HASH_ANNOTATION } from '../lib/layered-config';
+import { committedEnvDir, decodeData, fakeSecrets, findObject } from './support';
+
+const MAIN_JS = join(__dirname, '..', 'build', 'main.js');
+
+function synthOne(environment: string, envDir = committedEnvDir(), processEnv: Record<string, string> = environment === 'dev' ? {} : fakeSecrets(environment)) {
+  return synthEnvironments([environment], { envDir, processEnv })[0];
+}
+
+function podAnnotations(objects: any[]) {
+  return findObject(objects, 'Deployment', 'task-api').spec.template.metadata.annotations;
+}
+
+describe.each(['dev', 'staging', 'production'])('the %s environment', (environment) => {
+  test('matches its snapshot (fake secrets only)', () => {
+    expect(synthOne(environment).objects).toMatchSnapshot();
+  });
+
+  test('has a Namespace, ConfigMap, Secret, Service and Deployment in its own namespace', () => {
+    const { objects } = synthOne(environment);
+    const namespace = `task-api-${environment}`;
+    findObject(objects, 'Namespace', namespace);
+    for (const [kind, name] of [['ConfigMap', 'task-api-config'], ['Secret', 'task-api-secrets'], ['Service', 'task-api'], ['Deployment', 'task-api']]) {
+      expect(findObject(objects, kind, name).metadata.namespace).toBe(namespace);
+    }
+  });
+});
+
+describe('layering across the env files', () => {
+  test('defaults < environment file < secrets file, wired so the Secret wins in the container', () => {
+    const envDir = committedEnvDir();
+    writeFileSync(join(envDir, 'defaults.env'), 'LOG_LEVEL=info\nONLY_DEFAULT=d\nSHADOWED=from-defaults\n');
+    writeFileSync(join(envDir, 'dev.env'), 'LOG_LEVEL=debug\nSHADOWED=from-environment\n');
+    appendFileSync(join(envDir, 'dev.secrets.env'), 'SHADOWED=fake-from-secrets\n');
+    const { objects } = synthOne('dev', envDir);
+    expect(findObject(objects, 'ConfigMap', 'task-api-config').data)
+      .toEqual({ LOG_LEVEL: 'debug', ONLY_DEFAULT: 'd', SHADOWED: 'from-environment' });
+    expect(decodeData(findObject(objects, 'Secret', 'task-api-secrets')).SHADOWED).toBe('fake-from-secrets');
+    const container = findObject(objects, 'Deployment', 'task-api').spec.template.spec.containers[0];
+    // The kubelet applies envFrom in order, the later source winning; `env` would override both.
+    expect(container.envFrom).toEqual([{ configMapRef: { name: 'task-api-config' } }, { secretRef: { name: 'task-api-secrets' } }]);
+    expect(container.env).toBeUndefined();
+  });
+
+  test('dev needs no registry credentials and then has no pull secret', () => {
+    const { objects } = synthOne('dev');
+    expect(objects.filter((o) => o.type === 'kubernetes.io/dockerconfigjson')).toEqual([]);
+  });
+
+  test('staging gets a pull secret attached to its pods', () => {
+    const { objects } = synthOne('staging');
+    expect(findObject(objects, 'Secret', 'task-api-registry').type).toBe('kubernetes.io/dockerconfigjson');
+    expect(findObject(objects, 'Deployment', 'task-api').spec.template.spec.imagePullSecrets).toEqual([{ name: 'task-api-registry' }]);
+  });
+
+  test('fails for staging without GITHUB_TOKEN, naming it', () => {
+    const { GITHUB_TOKEN, ...withoutToken } = fakeSecrets('staging');
+    expect(() => synthOne('staging', committedEnvDir(), withoutToken)).toThrow(/staging: missing or empty secrets: GITHUB_TOKEN\b/);
+  });
+
+  test('reports the missing secrets of every selected environment together', () => {
+    expect(() => synthEnvironments(['staging', 'production'], { envDir: committedEnvDir(), processEnv: {} }))
+      .toThrow(/staging: missing or empty secrets: .*\nproduction: missing or empty secrets: /);
+  });
+});
+
+describe('restart on change', () => {
+  test('a consumed config value or secret change changes the matching hash', () => {
+    const before = podAnnotations(synthOne('dev').objects);
+    const configDir = committedEnvDir();
+    appendFileSync(join(configDir, 'dev.env'), 'MAX_CONNECTIONS=5\n');
+    const afterConfig = podAnnotations(synthOne('dev', configDir).objects);
+    expect(afterConfig[CONFIG_HASH_ANNOTATION]).not.toBe(before[CONFIG_HASH_ANNOTATION]);
+    expect(afterConfig[SECRET_HASH_ANNOTATION]).toBe(before[SECRET_HASH_ANNOTATION]);
+
+    const secretDir = committedEnvDir();
+    const text = readFileSync(join(secretDir, 'dev.secrets.env'), 'utf8');
+    writeFileSync(join(secretDir, 'dev.secrets.env'), text.replace('fake-dev-database-password', 'fake-dev-rotated-password'));
+    const afterSecret = podAnnotations(synthOne('dev', secretDir).objects);
+    expect(afterSecret[SECRET_HASH_ANNOTATION]).not.toBe(before[SECRET_HASH_ANNOTATION]);
+    expect(afterSecret[CONFIG_HASH_ANNOTATION]).toBe(before[CONFIG_HASH_ANNOTATION]);
+  });
+
+  test('comments, blank lines, key order and quoting style change nothing', () => {
+    const before = podAnnotations(synthOne('dev').objects);
+    const envDir = committedEnvDir();
+    const lines = readFileSync(join(envDir, 'dev.env'), 'utf8').split('\n').filter((l) => l.includes('='));
+    const [key, value] = lines[0].split('=');
+    writeFileSync(join(envDir, 'dev.env'), ['# reordered', '', ...lines.slice(1).reverse(), `${key}="${value}"`, ''].join('\n'));
+    const secrets = readFileSync(join(envDir, 'dev.secrets.env'), 'utf8').split('\n').filter((l) => l.includes('='));
+    writeFileSync(join(envDir, 'dev.secrets.env'), ['', ...secrets.reverse(), '# trailing comment'].join('\n'));
+    expect(podAnnotations(synthOne('dev', envDir).objects)).toEqual(before);
+  });
+
+  test("a change to one environment's inputs changes only that environment's annotations", () => {
+    const before = { staging: podAnnotations(synthOne('staging').objects), production: podAnnotations(synthOne('production').objects) };
+    const envDir = committedEnvDir();
+    appendFileSync(join(envDir, 'staging.env'), 'MAX_CONNECTIONS=7\n');
+    expect(podAnnotations(synthOne('staging', envDir).objects)).not.toEqual(before.staging);
+    expect(podAnnotations(synthOne('production', envDir).objects)).toEqual(before.production);
+  });
+});
+
+describe('npm run synth (build/main.js)', () => {
+  function project(): string {
+    const dir = committedEnvDir();
+    const root = join(dir, 'project');
+    mkdirSync(join(root, 'env'), { recursive: true });
+    for (const name of readdirSync(dir)) if (name !== 'project') writeFileSync(join(root, 'env', name), readFileSync(join(dir, name)));
+    return root;
+  }
+  function writeSecretsFile(root: string, environment: string) {
+    const lines = Object.entries(fakeSecrets(environment)).map(([k, v]) => `${k}=${v}`);
+    writeFileSync(join(root, 'env', `${environment}.secrets.env`), lines.join('\n') + '\n');
+  }
+  function run(cwd: string, env: Record<string, string>) {
+    const result = spawnSync(process.execPath, [MAIN_JS], { cwd, env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' });
+    return { status: result.status, out: result.stdout + result.stderr };
+  }
+
+  test('writes the selected environments into dist/<environment>/ and prints a summary without secrets', () => {
+    const root = project();
+    writeSecretsFile(root, 'staging');
+    const result = run(root, { TASK_API_ENV: 'dev,staging' });
+    expect(result.status).toBe(0);
+    expect(result.out).toMatch(/^dev: 5 objects written to dist\/dev\/$/m);
+    expect(result.out).toMatch(/^staging: 6 objects written to dist\/staging\/$/m);
+    expect(result.out).toMatch(/configmap task-api-config +sha256:[0-9a-f]{64}/);
+    expect(result.out).not.toMatch(/fake-(dev|staging)-(database|openai|redis|webhook|github|hash)/);
+    expect(readdirSync(join(root, 'dist', 'staging'))).toEqual([
+      '0-namespace-task-api-staging.yaml',
+      '1-configmap-task-api-config.yaml',
+      '2-secret-task-api-registry.yaml',
+      '2-secret-task-api-secrets.yaml',
+      '3-service-task-api.yaml',
+      '4-deployment-task-api.yaml',
+    ]);
+    expect(statSync(join(root, 'dist', 'staging', '2-secret-task-api-secrets.yaml')).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(root, 'dist'))).toEqual(['dev', 'staging']);
+  });
+
+  test('synthesizes dev by default and every environment for TASK_API_ENV=all', () => {
+    const root = project();
+    expect(run(root, {}).status).toBe(0);
+    expect(readdirSync(join(root, 'dist'))).toEqual(['dev']);
+    writeSecretsFile(root, 'staging');
+    writeSecretsFile(root, 'production');
+    const all = run(root, { TASK_API_ENV: 'all' });
+    expect(all.status).toBe(0);
+    expect(readdirSync(join(root, 'dist'))).toEqual(['dev', 'production', 'staging']);
+  });
+
+  test('on a user mistake exits 1 with one message, no stack trace, and leaves dist/ as it was', () => {
+    const root = project();
+    expect(run(root, { TASK_API_ENV: 'dev' }).status).toBe(0);
+    const before = readFileSync(join(root, 'dist', 'dev', '1-configmap-task-api-config.yaml'), 'utf8');
+    appendFileSync(join(root, 'env', 'dev.env'), 'NOT A LINE\n');
+    const result = run(root, { TASK_API_ENV: 'dev' });
+    expect(result.status).toBe(1);
+    expect(result.out).toBe('synth failed: env/dev.env:5: expected KEY=value; this line has no \'=\'\n');
+    expect(readFileSync(join(root, 'dist', 'dev', '1-configmap-task-api-config.yaml'), 'utf8')).toBe(before);
+  });
+
+  test('refuses app secrets from the process environment when several environments would share them', () => {
+    const root = project();
+    writeSecretsFile(root, 'production');
+    const result = run(root, { TASK_API_ENV: 'staging,production', ...fakeSecrets('staging') });
+    expect(result.status).toBe(1);
+    expect(result.out).toContain('staging: DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET, TASK_API_HASH_KEY would come from the process environment');
+    expect(result.out).toContain('production: DATABASE_PASSWORD');
+    expect(result.out).not.toContain('fake-staging');
+    expect(run(root, { TASK_API_ENV: 'staging', ...fakeSecrets('staging') }).status).toBe(0);
+  });
+
+  test('an unknown environment is an error listing the known ones', () => {
+    const result = run(project(), { TASK_API_ENV: 'prod' });
+    expect(result.status).toBe(1);
+    expect(result.out).toContain('TASK_API_ENV names an unknown environment: "prod"; known: dev, staging, production (or all)');
+  });
+
+  test('honours CDK8S_OUTDIR', () => {
+    const root = project();
+    expect(run(root, { CDK8S_OUTDIR: 'out' }).status).toBe(0);
+    expect(readdirSync(join(root, 'out', 'dev'))).toContain('4-deployment-task-api.yaml');
+  });
+});
