@@ -1,5 +1,6 @@
 import { App, Chart } from 'cdk8s';
-import { ENVIRONMENTS, EnvironmentSettings, selectEnvironments } from './lib/environments';
+import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS, selectEnvironments } from './lib/environments';
+import { dataSizeProblems, GuardRailExceptions } from './lib/guard-rails';
 import { manifestFiles, writeEnvironment } from './lib/output';
 import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from './lib/layers';
 import { TaskApiApp } from './lib/task-api-app';
@@ -12,6 +13,8 @@ export interface SynthOptions {
   readonly processEnv: Readonly<Record<string, string | undefined>>;
   /** The environments that exist. @default ENVIRONMENTS */
   readonly environments?: Readonly<Record<string, EnvironmentSettings>>;
+  /** Exceptions to the guard rails. @default GUARD_RAIL_EXCEPTIONS */
+  readonly exceptions?: GuardRailExceptions;
 }
 
 /** One environment, synthesized. */
@@ -21,6 +24,8 @@ export interface SynthesizedEnvironment {
   readonly taskApi: TaskApiApp;
   /** The Kubernetes objects, as JSON. */
   readonly objects: any[];
+  /** Things worth a look that do not stop synthesis (never holding a value). */
+  readonly warnings: string[];
 }
 
 /** Builds one environment's Task API into `chart`. */
@@ -51,19 +56,30 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
   for (const name of names) {
     const settings = environments[name];
     try {
-      resolved.push(resolveLayers(readLayerInputs(options.envDir, name, settings.requireRegistryCredentials), options.processEnv));
+      const inputs = readLayerInputs(options.envDir, name, settings.requireRegistryCredentials, options.exceptions ?? GUARD_RAIL_EXCEPTIONS);
+      resolved.push(resolveLayers(inputs, options.processEnv));
     } catch (error) {
       problems.push((error as Error).message);
     }
   }
   if (names.length > 1) problems.push(...sharedProcessSecrets(resolved));
-  if (problems.length > 0) throw new Error(problems.join('\n'));
+  failOn(problems);
 
-  return resolved.map((layers) => {
+  const synthesized = resolved.map((layers) => {
     const chart = new Chart(new App(), layers.environment);
     const taskApi = buildTaskApi(chart, environments[layers.environment], layers);
-    return { environment: layers.environment, layers, taskApi, objects: chart.toJson() };
+    const objects = chart.toJson();
+    const sizes = dataSizeProblems(layers.environment, objects);
+    problems.push(...sizes.errors);
+    return { environment: layers.environment, layers, taskApi, objects, warnings: [...layers.warnings, ...sizes.warnings] };
   });
+  failOn(problems);
+  return synthesized;
+}
+
+/** Throws one error holding every problem, each once (defaults.env is shared by all environments). */
+function failOn(problems: readonly string[]): void {
+  if (problems.length > 0) throw new Error([...new Set(problems.join('\n').split('\n'))].join('\n'));
 }
 
 /**
@@ -90,6 +106,7 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, l
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
     const outdir = processEnv.CDK8S_OUTDIR || 'dist';
     const synthesized = synthEnvironments(names, { envDir: 'env', processEnv });
+    for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) fail(`warning: ${warning}`);
     for (const { environment, taskApi, objects } of synthesized) {
       const folder = writeEnvironment(outdir, environment, manifestFiles(objects));
       log(`${environment}: ${objects.length} objects written to ${folder}/`);
@@ -98,7 +115,8 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, l
     }
     return 0;
   } catch (error) {
-    fail(`synth failed: ${(error as Error).message}`);
+    const lines = (error as Error).message.split('\n');
+    fail(lines.length === 1 ? `synth failed: ${lines[0]}` : `synth failed:\n  ${lines.join('\n  ')}`);
     if (processEnv.TASK_API_DEBUG) fail((error as Error).stack);
     return 1;
   }

@@ -9,6 +9,11 @@ export interface EnvEntry {
   readonly file: string;
   /** 1-based line of the key (the first line of a multi-line value). */
   readonly line: number;
+  /**
+   * Things worth pointing out that are not errors: the line means something else to
+   * `kubectl create configmap --from-env-file`, or the key is not a strict env var name.
+   */
+  readonly notes: readonly string[];
 }
 
 /**
@@ -17,6 +22,12 @@ export interface EnvEntry {
  */
 const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
 const MAX_KEY_LENGTH = 253;
+/** The strict env var name (IsEnvVarName); clusters before 1.32 skip other envFrom keys. */
+const STRICT_ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+/** C0 controls but tab, and DEL: never meant to be in a value, often a sign of a corrupt file. */
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000A-\u001F\u007F]/;
+/** Keys that JavaScript objects on the way to YAML (cdk8s's resolver among them) cannot carry. */
+const UNREPRESENTABLE_KEYS = new Set(['__proto__']);
 
 /**
  * Parses the text of an env file into entries, one per `KEY=value` line, in file order.
@@ -29,6 +40,7 @@ const MAX_KEY_LENGTH = 253;
  * Messages name the file, the line and the key, never the value: the same parser reads secrets.
  */
 export function parseEnvFile(text: string, file: string): EnvEntry[] {
+  // The BOM kubectl strips too; CRLF endings are split away so no stray \r reaches a value.
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const entries: EnvEntry[] = [];
   const firstLineOf = new Map<string, number>();
@@ -39,11 +51,11 @@ export function parseEnvFile(text: string, file: string): EnvEntry[] {
     const trimmed = lines[i].trim();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
 
-    const match = /^\s*(?:export\s+)?([^=]*?)\s*=(.*)$/.exec(lines[i]);
+    const match = /^\s*(export\s+)?([^=]*?)(\s*)=([\s\S]*)$/.exec(lines[i]);
     if (!match) {
       throw new Error(`${where}: expected KEY=value; this line has no '='`);
     }
-    const key = match[1];
+    const [, exportPrefix, key, spaceBeforeEquals] = match;
     checkDataKey(key, where);
     const previous = firstLineOf.get(key);
     if (previous !== undefined) {
@@ -52,10 +64,14 @@ export function parseEnvFile(text: string, file: string): EnvEntry[] {
     firstLineOf.set(key, lineNumber);
 
     // A quoted value may span lines: gather them so dotenv sees the whole value.
-    let raw = match[2];
+    let raw = match[4];
     const quote = raw.trimStart()[0];
+    const firstLine = i;
     if (quote === '"' || quote === "'" || quote === '`') {
-      while (!closesQuote(raw.trimStart(), quote)) {
+      while (!isQuotedValue(raw, quote)) {
+        if (i === firstLine && hasClosingQuote(raw.trimStart(), quote)) {
+          throw new Error(`${where}: ${key}: unexpected text after the closing ${quote}`);
+        }
         i++;
         if (i >= lines.length) {
           throw new Error(`${where}: ${key}: the quoted value is never closed (missing ${quote})`);
@@ -63,18 +79,47 @@ export function parseEnvFile(text: string, file: string): EnvEntry[] {
         raw += '\n' + lines[i];
       }
     }
+    const controlAt = lines.slice(firstLine, i + 1).findIndex((line) => CONTROL_CHARACTER.test(line));
+    if (controlAt !== -1) {
+      throw new Error(`${file}:${firstLine + controlAt + 1}: ${key}: the line holds a control character (such as NUL or a lone carriage return)`);
+    }
 
-    // dotenv parses the value under a fixed, harmless key, so odd keys (such as `__proto__`)
+    // dotenv parses the value under a fixed, harmless key, so odd keys (such as `constructor`)
     // cannot bend its result object.
     const value = dotenvParse(`VALUE=${raw}`).VALUE ?? '';
-    entries.push({ key, value, file, line: lineNumber });
+
+    const notes: string[] = [];
+    const kubectlDiffers = [
+      exportPrefix ? "an 'export ' prefix" : undefined,
+      spaceBeforeEquals ? "space before '='" : undefined,
+      i > firstLine ? 'a value over several lines' : undefined,
+      i === firstLine && raw !== value ? describeValueDifference(raw) : undefined,
+    ].filter((reason) => reason !== undefined);
+    if (kubectlDiffers.length > 0) {
+      notes.push(`${where}: ${key}: kubectl --from-env-file would read this line differently (${kubectlDiffers.join(', ')})`);
+    }
+    if (!STRICT_ENV_NAME.test(key)) {
+      notes.push(`${where}: ${key} is not a strict environment variable name; clusters before 1.32 skip it in envFrom`);
+    }
+    entries.push({ key, value, file, line: lineNumber, notes });
   }
   return entries;
 }
 
-/** Reads and parses an env file. */
+/**
+ * Reads and parses an env file. The bytes must be UTF-8: a decoder that silently maps bad bytes
+ * to U+FFFD would put corrupt values into the cluster.
+ */
 export function readEnvFile(path: string): EnvEntry[] {
-  return parseEnvFile(readFileSync(path, 'utf8'), path);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error: any) {
+    if (error.code === 'ENOENT') throw new Error(`${path}: no such file`);
+    if (error.code === 'EISDIR') throw new Error(`${path}: is a folder, not an env file`);
+    throw new Error(`${path}: cannot be read (${error.code ?? error.message})`);
+  }
+  return parseEnvFile(decodeUtf8(bytes, path), path);
 }
 
 /** The entries as a plain key → value record (null prototype, so any key is just data). */
@@ -82,6 +127,25 @@ export function toRecord(entries: readonly EnvEntry[]): Record<string, string> {
   const record: Record<string, string> = Object.create(null);
   for (const entry of entries) record[entry.key] = entry.value;
   return record;
+}
+
+function decodeUtf8(bytes: Buffer, path: string): string {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    let start = 0;
+    for (let line = 1; ; line++) {
+      const end = bytes.indexOf(0x0a, start);
+      const slice = bytes.subarray(start, end === -1 ? bytes.length : end);
+      try {
+        decoder.decode(slice);
+      } catch {
+        throw new Error(`${path}:${line}: the line is not valid UTF-8; save the file as UTF-8`);
+      }
+      start = end + 1;
+    }
+  }
 }
 
 function checkDataKey(key: string, where: string): void {
@@ -94,13 +158,30 @@ function checkDataKey(key: string, where: string): void {
       `(at most ${MAX_KEY_LENGTH} characters, not '.', '..' or starting with '..')`,
     );
   }
+  if (UNREPRESENTABLE_KEYS.has(key)) {
+    throw new Error(`${where}: "${key}" cannot be used as a key: JavaScript objects drop it silently`);
+  }
+}
+
+/** Why kubectl, which takes everything after '=' literally, reads this value differently. */
+function describeValueDifference(raw: string): string {
+  const start = raw.trimStart()[0];
+  if (start === '"' || start === "'" || start === '`') return 'quotes: kubectl keeps them in the value';
+  if (raw.includes('#')) return "'#' starts a comment for dotenv only";
+  if (raw.trim() !== raw) return 'spaces around the value: kubectl keeps them';
+  return 'dotenv reads the value differently';
 }
 
 /**
- * Whether a value that starts with `quote` also ends its quoted part on the text given,
- * following dotenv's rule that a backslash-escaped quote does not close it.
+ * Whether `raw` is one complete quoted value, by dotenv's own pattern: the quote, then anything
+ * (a backslash-escaped quote included), the closing quote, and nothing after it but a comment.
  */
-function closesQuote(value: string, quote: string): boolean {
+function isQuotedValue(raw: string, quote: string): boolean {
+  return new RegExp(`^\\s*${quote}(?:\\\\${quote}|[^${quote}])*${quote}\\s*(?:#.*)?$`).test(raw);
+}
+
+/** Whether the quote opened at the start of `value` is closed again, escaped quotes aside. */
+function hasClosingQuote(value: string, quote: string): boolean {
   for (let i = 1; i < value.length; i++) {
     if (value[i] === '\\' && value[i + 1] === quote) {
       i++;

@@ -1,6 +1,7 @@
 import { existsSync } from 'fs';
 import { join } from 'path';
 import { EnvEntry, readEnvFile } from './env-file';
+import { GuardRailExceptions, guardRailProblems } from './guard-rails';
 
 /**
  * Keys a secrets file (or the process environment) may hold for synth itself. They are consumed
@@ -42,6 +43,8 @@ export interface ResolvedLayers {
   readonly registry?: { readonly username: string; readonly password: string };
   /** The secrets-layer keys (synth-only ones included) whose value came from the process environment. */
   readonly fromProcessEnv: readonly string[];
+  /** What the env files' lines mean elsewhere (kubectl, older clusters): worth a look, not errors. */
+  readonly warnings: readonly string[];
 }
 
 /** The parsed inputs of one environment. */
@@ -59,6 +62,8 @@ export interface LayerInputs {
   readonly secretsPath: string;
   /** Whether missing registry credentials are an error. */
   readonly requireRegistryCredentials: boolean;
+  /** Exceptions to the guard rails. @default none */
+  readonly exceptions?: GuardRailExceptions;
 }
 
 /**
@@ -68,7 +73,8 @@ export interface LayerInputs {
  * secrets), else from the secrets file: the process environment wins, as with dotenv. Only keys
  * that the `.example` file or the secrets file names, and the synth-only keys, are read from it.
  *
- * Every missing or empty required secret of the environment is reported in one error.
+ * All problems of the environment are reported in one error, one per line: credentials in a
+ * ConfigMap layer, keys in both layers, and every missing or empty secret.
  */
 export function resolveLayers(
   inputs: LayerInputs,
@@ -99,16 +105,23 @@ export function resolveLayers(
     secretLayer.set(key, { key, value, source: { layer: 'process-env', at: `$${key}` }, overrides: previous ? [previous.source] : [] });
   }
 
-  const present = (key: string) => (secretLayer.get(key)?.value ?? '') !== '';
-  const required = [...inputs.requiredSecrets, HASH_KEY_VARIABLE];
+  const problems = guardRailProblems(
+    [...inputs.defaults, ...inputs.environmentFile],
+    new Set([...secretLayer.keys()].filter((key) => !SYNTH_ONLY_KEYS.includes(key))),
+    inputs.secretsPath,
+    inputs.exceptions ?? { notSecret: [], inBothLayers: [] },
+  );
+  // Every key of the secrets layer must have a value: an empty secret is always a mistake.
+  const required = [...inputs.requiredSecrets, ...secretLayer.keys(), HASH_KEY_VARIABLE];
   if (inputs.requireRegistryCredentials) required.push(REGISTRY_USERNAME_VARIABLE, REGISTRY_TOKEN_VARIABLE);
-  const missing = [...new Set(required)].filter((key) => !present(key));
+  const missing = [...new Set(required)].filter((key) => (secretLayer.get(key)?.value ?? '') === '');
   if (missing.length > 0) {
-    throw new Error(
+    problems.push(
       `${inputs.environment}: missing or empty secrets: ${missing.join(', ')}. ` +
       `Put them in ${inputs.secretsPath} or set them as environment variables.`,
     );
   }
+  if (problems.length > 0) throw new Error(problems.join('\n'));
 
   const username = secretLayer.get(REGISTRY_USERNAME_VARIABLE)?.value;
   const password = secretLayer.get(REGISTRY_TOKEN_VARIABLE)?.value;
@@ -119,11 +132,17 @@ export function resolveLayers(
     hashKey: secretLayer.get(HASH_KEY_VARIABLE)!.value,
     registry: username && password ? { username, password } : undefined,
     fromProcessEnv: [...secretLayer.values()].filter((v) => v.source.layer === 'process-env').map((v) => v.key),
+    warnings: [...inputs.defaults, ...inputs.environmentFile, ...(inputs.secretsFile ?? [])].flatMap((entry) => entry.notes),
   };
 }
 
 /** Reads an environment's env files from `envDir` (see LayerInputs for which). */
-export function readLayerInputs(envDir: string, environment: string, requireRegistryCredentials: boolean): LayerInputs {
+export function readLayerInputs(
+  envDir: string,
+  environment: string,
+  requireRegistryCredentials: boolean,
+  exceptions?: GuardRailExceptions,
+): LayerInputs {
   const secretsPath = join(envDir, `${environment}.secrets.env`);
   const examplePath = `${secretsPath}.example`;
   return {
@@ -134,6 +153,7 @@ export function readLayerInputs(envDir: string, environment: string, requireRegi
     requiredSecrets: existsSync(examplePath) ? readEnvFile(examplePath).map((entry) => entry.key) : [],
     secretsPath,
     requireRegistryCredentials,
+    exceptions,
   };
 }
 

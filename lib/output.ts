@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { Yaml } from 'cdk8s';
 
@@ -52,6 +52,7 @@ export function writeEnvironment(outdir: string, environment: string, files: rea
     throw new Error(`"${environment}" cannot be an output folder name: use lowercase letters, digits and '-'`);
   }
   ensureDirectory(outdir);
+  recoverInterruptedSwap(outdir, environment);
   const target = join(outdir, environment);
   const staging = join(outdir, `.${environment}.new-${process.pid}`);
   const previous = join(outdir, `.${environment}.old-${process.pid}`);
@@ -68,6 +69,22 @@ export function writeEnvironment(outdir: string, environment: string, files: rea
   }
   rmSync(previous, { recursive: true, force: true });
   return target;
+}
+
+/**
+ * A run killed between its two renames leaves the previous output as `.<env>.old-<pid>` and no
+ * `<env>`: put it back before anything else, and drop half-written folders of killed runs.
+ */
+function recoverInterruptedSwap(outdir: string, environment: string): void {
+  const leftovers = readdirSync(outdir).filter((name) => name.startsWith(`.${environment}.old-`) || name.startsWith(`.${environment}.new-`));
+  const target = join(outdir, environment);
+  for (const name of leftovers.sort()) {
+    if (name.startsWith(`.${environment}.old-`) && !exists(target)) {
+      renameSync(join(outdir, name), target);
+    } else {
+      rmSync(join(outdir, name), { recursive: true, force: true });
+    }
+  }
 }
 
 function ensureDirectory(path: string): void {

@@ -2,13 +2,19 @@ import { spawnSync } from 'child_process';
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { synthEnvironments } from '../main';
+import { GuardRailExceptions } from '../lib/guard-rails';
 import { CONFIG_HASH_ANNOTATION, SECRET_HASH_ANNOTATION } from '../lib/layered-config';
 import { committedEnvDir, decodeData, fakeSecrets, findObject } from './support';
 
 const MAIN_JS = join(__dirname, '..', 'build', 'main.js');
 
-function synthOne(environment: string, envDir = committedEnvDir(), processEnv: Record<string, string> = environment === 'dev' ? {} : fakeSecrets(environment)) {
-  return synthEnvironments([environment], { envDir, processEnv })[0];
+function synthOne(
+  environment: string,
+  envDir = committedEnvDir(),
+  processEnv: Record<string, string> = environment === 'dev' ? {} : fakeSecrets(environment),
+  exceptions?: GuardRailExceptions,
+) {
+  return synthEnvironments([environment], { envDir, processEnv, exceptions })[0];
 }
 
 function podAnnotations(objects: any[]) {
@@ -31,12 +37,20 @@ describe.each(['dev', 'staging', 'production'])('the %s environment', (environme
 });
 
 describe('layering across the env files', () => {
+  test('a key in both a ConfigMap layer and the secrets layer is an error unless allowed', () => {
+    const envDir = committedEnvDir();
+    appendFileSync(join(envDir, 'dev.env'), 'SHADOWED=plain\n');
+    appendFileSync(join(envDir, 'dev.secrets.env'), 'SHADOWED=fake-secret\n');
+    expect(() => synthOne('dev', envDir)).toThrow(/dev\.env:5: SHADOWED is also set in the secrets layer/);
+    expect(() => synthOne('dev', envDir, {}, { notSecret: [], inBothLayers: ['SHADOWED'] })).not.toThrow();
+  });
+
   test('defaults < environment file < secrets file, wired so the Secret wins in the container', () => {
     const envDir = committedEnvDir();
     writeFileSync(join(envDir, 'defaults.env'), 'LOG_LEVEL=info\nONLY_DEFAULT=d\nSHADOWED=from-defaults\n');
     writeFileSync(join(envDir, 'dev.env'), 'LOG_LEVEL=debug\nSHADOWED=from-environment\n');
     appendFileSync(join(envDir, 'dev.secrets.env'), 'SHADOWED=fake-from-secrets\n');
-    const { objects } = synthOne('dev', envDir);
+    const { objects } = synthOne('dev', envDir, {}, { notSecret: [], inBothLayers: ['SHADOWED'] });
     expect(findObject(objects, 'ConfigMap', 'task-api-config').data)
       .toEqual({ LOG_LEVEL: 'debug', ONLY_DEFAULT: 'd', SHADOWED: 'from-environment' });
     expect(decodeData(findObject(objects, 'Secret', 'task-api-secrets')).SHADOWED).toBe('fake-from-secrets');

@@ -1,0 +1,127 @@
+import { spawnSync } from 'child_process';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { REPO_ENV_DIR } from './support';
+
+const MAIN_JS = join(__dirname, '..', 'build', 'main.js');
+
+/** Secret values planted to prove they never reach any output. */
+const CANARY = 'canary-7f3a9c1e-never-print-me';
+const CANARY_B64 = Buffer.from(CANARY).toString('base64');
+
+/** A project folder with the committed env files, a canary in dev's secrets, and dist/dev synthesized. */
+function project(): string {
+  const root = mkdtempSync(join(tmpdir(), 'task-api-cli-'));
+  mkdirSync(join(root, 'env'));
+  for (const name of readdirSync(REPO_ENV_DIR)) {
+    if (name === 'dev.secrets.env' || !name.endsWith('.secrets.env')) cpSync(join(REPO_ENV_DIR, name), join(root, 'env', name));
+  }
+  appendFileSync(join(root, 'env', 'dev.secrets.env'), `CANARY_SECRET=${CANARY}\n`);
+  expect(run(root).status).toBe(0);
+  return root;
+}
+
+function run(cwd: string, env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [MAIN_JS], { cwd, env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Every file under dist/, with content and mode, to prove a failed run changed nothing. */
+function distState(root: string): Record<string, string> {
+  const state: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else state[path.slice(root.length)] = `${(statSync(path).mode & 0o777).toString(8)} ${readFileSync(path, 'utf8')}`;
+    }
+  };
+  walk(join(root, 'dist'));
+  return state;
+}
+
+const append = (file: string, text: string) => (root: string) => appendFileSync(join(root, 'env', file), text);
+const write = (file: string, data: string | Buffer) => (root: string) => writeFileSync(join(root, 'env', file), data);
+
+describe('a user mistake ends in one message, exit 1, and dist/ exactly as it was', () => {
+  test.each<[string, (root: string) => void, Record<string, string>, string]>([
+    ['a line without =', append('dev.env', 'JUST_A_WORD\n'), {}, 'env/dev.env:5: expected KEY=value'],
+    ['an invalid key', append('dev.env', 'BAD!KEY=1\n'), {}, 'env/dev.env:5: "BAD!KEY" is not a valid key'],
+    ['a repeated key', append('dev.env', 'LOG_LEVEL=warning\n'), {}, 'env/dev.env:5: LOG_LEVEL is already set on line 2'],
+    ['invalid UTF-8', write('dev.env', Buffer.from([0x41, 0x3d, 0xff, 0x0a])), {}, 'env/dev.env:1: the line is not valid UTF-8'],
+    ['a NUL byte', append('dev.secrets.env', `NUL_SECRET=${CANARY}\u0000\n`), {}, 'env/dev.secrets.env:10: NUL_SECRET: the line holds a control character'],
+    ['an unterminated quote', append('dev.secrets.env', `OPEN="${CANARY}\n`), {}, 'env/dev.secrets.env:10: OPEN: the quoted value is never closed'],
+    ['__proto__', append('dev.env', '__proto__=1\n'), {}, 'env/dev.env:5: "__proto__" cannot be used as a key'],
+    ['a secret-looking key in the environment file', append('dev.env', `STRIPE_API_KEY=${CANARY}\n`), {},
+      'env/dev.env:5: STRIPE_API_KEY looks like a secret (its name contains "api_key"): move it to env/dev.secrets.env'],
+    ['a token-looking value in the defaults', append('defaults.env', `UPSTREAM=ghp_${'x'.repeat(36)}\n`), {},
+      'env/defaults.env:10: UPSTREAM looks like a secret (its value looks like a GitHub token)'],
+    ['a key in both layers', append('dev.env', 'CANARY_SECRET=plain\n'), {}, 'env/dev.env:5: CANARY_SECRET is also set in the secrets layer'],
+    ['an empty secret', append('dev.secrets.env', 'EMPTY_SECRET=\n'), {}, 'dev: missing or empty secrets: EMPTY_SECRET.'],
+    ['missing secrets of two environments', () => undefined, { TASK_API_ENV: 'staging,production' },
+      'staging: missing or empty secrets: DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET, TASK_API_HASH_KEY, GITHUB_USERNAME, GITHUB_TOKEN. Put them in env/staging.secrets.env or set them as environment variables.\n  production: missing or empty secrets: DATABASE_PASSWORD'],
+    ['an unknown environment', () => undefined, { TASK_API_ENV: 'dev,qa' }, 'TASK_API_ENV names an unknown environment: "qa"; known: dev, staging, production (or all)'],
+    ['a path as environment name', () => undefined, { TASK_API_ENV: '../etc' }, 'TASK_API_ENV names an unknown environment: "../etc"'],
+    ['data over 1 MiB', append('dev.env', `HUGE=${'x'.repeat(1024 * 1024)}\n`), {}, 'dev: ConfigMap task-api-config holds 1048625 bytes of data; the API server accepts at most 1048576 (1 MiB)'],
+  ])('%s', (_, breakIt, env, message) => {
+    const root = project();
+    const before = distState(root);
+    breakIt(root);
+    const result = run(root, env);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toMatch(/^synth failed/);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(result.stderr).not.toContain(CANARY);
+    expect(result.stderr).not.toContain(CANARY_B64);
+    expect(distState(root)).toEqual(before);
+  });
+
+  test('dist being a file is a clear error that touches nothing', () => {
+    const root = project();
+    rmSync(join(root, 'dist'), { recursive: true });
+    writeFileSync(join(root, 'dist'), 'not a folder');
+    const result = run(root);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe('synth failed: the output folder dist cannot be used: a file of that name is in the way\n');
+    expect(readFileSync(join(root, 'dist'), 'utf8')).toBe('not a folder');
+  });
+});
+
+describe('secrets are never printed', () => {
+  test('a successful synth prints key names and hashes, never a planted value or its base64', () => {
+    const root = project();
+    writeFileSync(join(root, 'env', 'staging.secrets.env'), [
+      `DATABASE_PASSWORD=${CANARY}`, `OPENAI_API_KEY=${CANARY}-2`, `REDIS_URL=${CANARY}-3`, `WEBHOOK_SECRET=${CANARY}-4`,
+      `TASK_API_HASH_KEY=${CANARY}-5`, 'GITHUB_USERNAME=fake-user', `GITHUB_TOKEN=${CANARY}-6`, '',
+    ].join('\n'));
+    appendFileSync(join(root, 'env', 'dev.env'), 'export PORTABILITY_NOTE="quoted"\n');
+    const result = run(root, { TASK_API_ENV: 'dev,staging' });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('warning: env/dev.env:5: PORTABILITY_NOTE: kubectl --from-env-file would read this line differently');
+    const printed = result.stdout + result.stderr;
+    expect(printed).not.toContain(CANARY);
+    expect(printed).not.toContain(CANARY_B64.slice(0, 16));
+  });
+});
+
+describe('output', () => {
+  test('a run killed between its two renames is repaired by the next run', () => {
+    const root = project();
+    const before = distState(root);
+    // What a kill between "rename dist/dev away" and "rename the new folder in" leaves behind.
+    cpSync(join(root, 'dist', 'dev'), join(root, 'dist', '.dev.old-99999'), { recursive: true });
+    rmSync(join(root, 'dist', 'dev'), { recursive: true });
+    mkdirSync(join(root, 'dist', '.dev.new-99999'));
+    appendFileSync(join(root, 'env', 'dev.env'), 'BROKEN\n');
+    expect(run(root).status).toBe(1);
+    expect(run(root).status).toBe(1);
+    appendFileSync(join(root, 'env', 'dev.env'), '');
+    writeFileSync(join(root, 'env', 'dev.env'), readFileSync(join(root, 'env', 'dev.env'), 'utf8').replace('BROKEN\n', ''));
+    expect(run(root).status).toBe(0);
+    expect(readdirSync(join(root, 'dist'))).toEqual(['dev']);
+    expect(distState(root)).toEqual(before);
+  });
+});

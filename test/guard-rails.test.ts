@@ -1,0 +1,77 @@
+import { parseEnvFile } from '../lib/env-file';
+import { dataSizeProblems, guardRailProblems, secretLooking } from '../lib/guard-rails';
+
+const NONE = { notSecret: [], inBothLayers: [] };
+
+describe('secretLooking', () => {
+  test.each([
+    ['DATABASE_PASSWORD', 'its name contains "password"'],
+    ['DB_PASSWD', 'its name contains "passwd"'],
+    ['WEBHOOK_SECRET', 'its name contains "secret"'],
+    ['GITHUB_TOKEN', 'its name contains "token"'],
+    ['OPENAI_API_KEY', 'its name contains "api_key"'],
+    ['apiKey', 'its name contains "api_key"'],
+    ['TLS_PRIVATE_KEY', 'its name contains "private_key"'],
+    ['SERVICE_CREDENTIALS', 'its name contains "credentials"'],
+    ['AUTH_BEARER', 'its name contains "bearer"'],
+  ])('%s looks secret because %s', (key, reason) => {
+    expect(secretLooking(key, 'x')).toBe(reason);
+  });
+
+  test.each(['MAX_TOKENS', 'LOG_LEVEL', 'API_BASE_URL', 'BYPASS_CACHE', 'KEYBOARD_LAYOUT', 'SECRETARY_EMAIL'])('%s does not', (key) => {
+    expect(secretLooking(key, 'plain')).toBeUndefined();
+  });
+
+  test.each([
+    ['-----BEGIN RSA PRIVATE KEY-----\nMIIfake\n-----END RSA PRIVATE KEY-----', 'a private key'],
+    ['ghp_' + 'a'.repeat(36), 'a GitHub token'],
+    ['github_pat_' + 'A1_'.repeat(10), 'a GitHub token'],
+    ['sk-proj-' + 'x'.repeat(30), 'an OpenAI-style API key'],
+    ['xoxb-1234567890-fake', 'a Slack token'],
+    ['AKIA' + 'ABCDEFGHIJKLMNOP', 'an AWS access key id'],
+  ])('a value like %s looks like %s whatever the key', (value, what) => {
+    expect(secretLooking('UPSTREAM', value)).toBe(`its value looks like ${what}`);
+  });
+});
+
+describe('guardRailProblems', () => {
+  const config = parseEnvFile('LOG_LEVEL=info\nOPENAI_API_KEY=fake-openai-key\nUPSTREAM=ghp_' + 'a'.repeat(36) + '\n', 'env/dev.env');
+
+  test('a secret-looking key or value in a ConfigMap layer says to move it, naming file, line and key but not the value', () => {
+    const problems = guardRailProblems(config, new Set(), 'env/dev.secrets.env', NONE);
+    expect(problems).toEqual([
+      expect.stringMatching(/^env\/dev\.env:2: OPENAI_API_KEY looks like a secret \(its name contains "api_key"\): move it to env\/dev\.secrets\.env/),
+      expect.stringMatching(/^env\/dev\.env:3: UPSTREAM looks like a secret \(its value looks like a GitHub token\): move it to env\/dev\.secrets\.env/),
+    ]);
+    expect(problems.join('\n')).not.toContain('fake-openai-key');
+    expect(problems.join('\n')).not.toContain('ghp_');
+  });
+
+  test('the notSecret allowlist lets a reviewed key through', () => {
+    expect(guardRailProblems(config, new Set(), 's', { notSecret: ['OPENAI_API_KEY', 'UPSTREAM'], inBothLayers: [] })).toEqual([]);
+  });
+
+  test('a key in both layers is an error unless listed in inBothLayers', () => {
+    const plain = parseEnvFile('LOG_LEVEL=info\n', 'env/dev.env');
+    expect(guardRailProblems(plain, new Set(['LOG_LEVEL']), 'env/dev.secrets.env', NONE))
+      .toEqual([expect.stringMatching(/^env\/dev\.env:1: LOG_LEVEL is also set in the secrets layer/)]);
+    expect(guardRailProblems(plain, new Set(['LOG_LEVEL']), 's', { notSecret: [], inBothLayers: ['LOG_LEVEL'] })).toEqual([]);
+  });
+});
+
+describe('dataSizeProblems', () => {
+  const configMap = (bytes: number) => ({ kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { BIG: 'x'.repeat(bytes) } });
+  test('over 1 MiB of data is an error naming the object', () => {
+    expect(dataSizeProblems('dev', [configMap(1024 * 1024 + 1)]).errors)
+      .toEqual(['dev: ConfigMap cfg holds 1048577 bytes of data; the API server accepts at most 1048576 (1 MiB)']);
+  });
+  test('over 256 KiB is a warning about client-side apply', () => {
+    const result = dataSizeProblems('dev', [configMap(300 * 1024)]);
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual([expect.stringContaining('dev: ConfigMap cfg is over 256 KiB: client-side kubectl apply will fail')]);
+  });
+  test('a Secret is measured decoded', () => {
+    const secret = { kind: 'Secret', metadata: { name: 's' }, data: { K: Buffer.from('x'.repeat(900 * 1024)).toString('base64') } };
+    expect(dataSizeProblems('dev', [secret]).errors).toEqual([]);
+  });
+});
