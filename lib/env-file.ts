@@ -26,8 +26,11 @@ const MAX_KEY_LENGTH = 253;
 const STRICT_ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 /** C0 controls but tab, and DEL: never meant to be in a value, often a sign of a corrupt file. */
 const CONTROL_CHARACTER = /[\u0000-\u0008\u000A-\u001F\u007F]/;
-/** Keys that JavaScript objects on the way to YAML (cdk8s's resolver among them) cannot carry. */
-const UNREPRESENTABLE_KEYS = new Set(['__proto__']);
+/**
+ * Keys that JavaScript objects on the way to YAML cannot carry: objects drop `__proto__`, and
+ * cdk8s's resolver takes an own `constructor` for the object's type.
+ */
+const UNREPRESENTABLE_KEYS = new Set(['__proto__', 'constructor']);
 
 /**
  * Parses the text of an env file into entries, one per `KEY=value` line, in file order.
@@ -84,7 +87,7 @@ export function parseEnvFile(text: string, file: string): EnvEntry[] {
       throw new Error(`${file}:${firstLine + controlAt + 1}: ${key}: the line holds a control character (such as NUL or a lone carriage return)`);
     }
 
-    // dotenv parses the value under a fixed, harmless key, so odd keys (such as `constructor`)
+    // dotenv parses the value under a fixed, harmless key, so odd keys (such as `toString`)
     // cannot bend its result object.
     const value = dotenvParse(`VALUE=${raw}`).VALUE ?? '';
 
@@ -159,7 +162,7 @@ function checkDataKey(key: string, where: string): void {
     );
   }
   if (UNREPRESENTABLE_KEYS.has(key)) {
-    throw new Error(`${where}: "${key}" cannot be used as a key: JavaScript objects drop it silently`);
+    throw new Error(`${where}: "${key}" cannot be used as a key: JavaScript objects on the way to YAML cannot carry it`);
   }
 }
 

@@ -40,10 +40,13 @@ export interface LayeredConfigProps {
  * changed config changes the template and rolls the pods.
  */
 export class LayeredConfig extends Construct {
-  public readonly configMap: kplus.ConfigMap;
+  /** A reference to the ConfigMap, for `envFrom`. */
+  public readonly configMap: kplus.IConfigMap;
   /** A reference to the Secret, for `envFrom`. */
   public readonly secret: kplus.ISecret;
   public readonly secretName: string;
+  // Null-prototype records: keys such as `constructor` are plain data here.
+  private readonly config: Record<string, string> = Object.create(null);
   private readonly secrets: Record<string, string> = Object.create(null);
   private readonly hashKey: string;
 
@@ -51,12 +54,15 @@ export class LayeredConfig extends Construct {
     super(scope, id);
     this.hashKey = props.hashKey;
     this.secretName = props.secretName;
-    this.configMap = new kplus.ConfigMap(this, 'ConfigMap', {
-      metadata: { name: props.configMapName, namespace: props.namespace },
-      data: { ...props.config },
-    });
+    for (const [key, value] of Object.entries(props.config)) this.addConfig(key, value);
     for (const [key, value] of Object.entries(props.secrets)) this.addSecret(key, value);
 
+    new ApiObject(this, 'ConfigMap', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: props.configMapName, namespace: props.namespace },
+      data: Lazy.any({ produce: () => sortedCopy(this.config) }),
+    });
     // Secret values go base64 under `data`, as `kubectl create secret` writes them. Not
     // `stringData`: a key later removed from stringData stays in the live Secret under
     // `kubectl apply` (kubernetes#89938), while a key removed from data is removed.
@@ -67,12 +73,16 @@ export class LayeredConfig extends Construct {
       type: 'Opaque',
       data: Lazy.any({ produce: () => base64Values(this.secrets) }),
     });
+    this.configMap = kplus.ConfigMap.fromConfigMapName(this, 'ConfigMapRef', props.configMapName);
     this.secret = kplus.Secret.fromSecretName(this, 'SecretRef', props.secretName);
   }
 
   /** Adds a non-sensitive value to the ConfigMap. */
   public addConfig(key: string, value: string): void {
-    this.configMap.addData(key, value);
+    if (key in this.config) {
+      throw new Error(`unable to add the ConfigMap entry "${key}": it is already set`);
+    }
+    this.config[key] = value;
   }
 
   /** Adds a sensitive value to the Secret. */
@@ -85,7 +95,7 @@ export class LayeredConfig extends Construct {
 
   /** Hash of the ConfigMap data, as written on the pod template. */
   public configHash(): string {
-    return contentHash(this.configMap.data);
+    return contentHash(this.config);
   }
 
   /** Keyed hash of the Secret data, as written on the pod template. */
@@ -104,6 +114,12 @@ export class LayeredConfig extends Construct {
     workload.podMetadata.addAnnotation(CONFIG_HASH_ANNOTATION, lazyString(() => this.configHash()));
     workload.podMetadata.addAnnotation(SECRET_HASH_ANNOTATION, lazyString(() => this.secretHash()));
   }
+}
+
+function sortedCopy(data: Readonly<Record<string, string>>): Record<string, string> {
+  const copy: Record<string, string> = {};
+  for (const key of Object.keys(data).sort()) copy[key] = data[key];
+  return copy;
 }
 
 function base64Values(data: Readonly<Record<string, string>>): Record<string, string> {

@@ -99,7 +99,8 @@ export function resolveLayers(
   }
   const lookedUp = new Set([...inputs.requiredSecrets, ...secretLayer.keys(), ...SYNTH_ONLY_KEYS]);
   for (const key of lookedUp) {
-    const value = processEnv[key];
+    // Own keys only: a key such as `toString` must not find Object.prototype's.
+    const value = Object.hasOwn(processEnv, key) ? processEnv[key] : undefined;
     if (value === undefined) continue;
     const previous = secretLayer.get(key);
     secretLayer.set(key, { key, value, source: { layer: 'process-env', at: `$${key}` }, overrides: previous ? [previous.source] : [] });

@@ -60,6 +60,15 @@ describe('layering across the env files', () => {
     expect(container.env).toBeUndefined();
   });
 
+  test('keys named like Object.prototype members are plain data all the way to the objects', () => {
+    const envDir = committedEnvDir();
+    appendFileSync(join(envDir, 'dev.env'), 'valueOf=1\nhasOwnProperty=2\n');
+    appendFileSync(join(envDir, 'dev.secrets.env'), 'toString=fake-to-string\n');
+    const { objects } = synthOne('dev', envDir, {});
+    expect(findObject(objects, 'ConfigMap', 'task-api-config').data).toMatchObject({ valueOf: '1', hasOwnProperty: '2' });
+    expect(decodeData(findObject(objects, 'Secret', 'task-api-secrets')).toString).toBe('fake-to-string');
+  });
+
   test('dev needs no registry credentials and then has no pull secret', () => {
     const { objects } = synthOne('dev');
     expect(objects.filter((o) => o.type === 'kubernetes.io/dockerconfigjson')).toEqual([]);
