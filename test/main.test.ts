@@ -205,6 +205,26 @@ describe('npm run synth (build/main.js)', () => {
     expect(result.out).toContain('TASK_API_ENV names an unknown environment: "prod"; known: dev, staging, production (or all)');
   });
 
+  test('npx cdk8s synth runs the same app into its --output folder', () => {
+    const out = join(committedEnvDir(), 'cdk8s-out');
+    // cdk8s.yaml's app also runs the build first; `npm test` has just built, and rebuilding here
+    // would rewrite build/ under the other test files' feet.
+    const app = readFileSync(join(__dirname, '..', 'cdk8s.yaml'), 'utf8').match(/^app: .*&& (node build\/main\.js)$/m)![1];
+    const result = spawnSync('npx', ['cdk8s', 'synth', '--no-check-upgrade', '--app', app, '--output', out], {
+      cwd: join(__dirname, '..'),
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', TASK_API_ENV: 'dev' },
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(0);
+    expect(readdirSync(join(out, 'dev'))).toEqual([
+      '0-namespace-task-api-dev.yaml',
+      '1-configmap-task-api-config.yaml',
+      '2-secret-task-api-secrets.yaml',
+      '3-service-task-api.yaml',
+      '4-deployment-task-api.yaml',
+    ]);
+  });
+
   test('honours CDK8S_OUTDIR', () => {
     const root = project();
     expect(run(root, { CDK8S_OUTDIR: 'out' }).status).toBe(0);
