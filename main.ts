@@ -3,6 +3,8 @@ import { ENVIRONMENTS, EnvironmentSettings, selectEnvironments } from './lib/env
 import { manifestFiles, writeEnvironment } from './lib/output';
 import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from './lib/layers';
 import { TaskApiApp } from './lib/task-api-app';
+import { chooseSecretBackend, loadSecretBackend, SecretBackend, SecretBackendChoice, sharedSealingCertificate } from './lib/secret-backend';
+import { join } from 'path';
 
 /** Where the inputs are and what the process environment holds. */
 export interface SynthOptions {
@@ -12,6 +14,12 @@ export interface SynthOptions {
   readonly processEnv: Readonly<Record<string, string | undefined>>;
   /** The environments that exist. @default ENVIRONMENTS */
   readonly environments?: Readonly<Record<string, EnvironmentSettings>>;
+  /**
+   * Where earlier output is (`<outdir>/<environment>/`): sealed environments keep the ciphertext
+   * of every value that has not changed.
+   * @default - none: every value is sealed afresh
+   */
+  readonly outdir?: string;
 }
 
 /** One environment, synthesized. */
@@ -24,7 +32,7 @@ export interface SynthesizedEnvironment {
 }
 
 /** Builds one environment's Task API into `chart`. */
-export function buildTaskApi(chart: Chart, settings: EnvironmentSettings, layers: ResolvedLayers): TaskApiApp {
+export function buildTaskApi(chart: Chart, settings: EnvironmentSettings, layers: ResolvedLayers, secretBackend?: SecretBackend): TaskApiApp {
   return new TaskApiApp(chart, 'TaskApi', {
     namespace: settings.namespace,
     image: settings.image,
@@ -34,6 +42,7 @@ export function buildTaskApi(chart: Chart, settings: EnvironmentSettings, layers
     secrets: valuesOf(layers.secrets),
     hashKey: layers.hashKey,
     registry: layers.registry ? { username: layers.registry.username, password: layers.registry.password } : undefined,
+    secretBackend,
   });
 }
 
@@ -48,20 +57,32 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
   const environments = options.environments ?? ENVIRONMENTS;
   const problems: string[] = [];
   const resolved: ResolvedLayers[] = [];
+  const backendChoices = new Map<string, SecretBackendChoice>();
+  const backends = new Map<string, SecretBackend>();
   for (const name of names) {
     const settings = environments[name];
     try {
-      resolved.push(resolveLayers(readLayerInputs(options.envDir, name, settings.requireRegistryCredentials), options.processEnv));
+      const choice = chooseSecretBackend(name, settings, options.processEnv, options.envDir);
+      backendChoices.set(name, choice);
+      const inputs = readLayerInputs(options.envDir, name, settings.requireRegistryCredentials);
+      const layers = resolveLayers({ ...inputs, secretsInCluster: choice.kind === 'external' }, options.processEnv);
+      resolved.push(layers);
+      backends.set(name, loadSecretBackend(choice, {
+        previousOutput: options.outdir && join(options.outdir, name),
+        hashKey: layers.hashKey,
+        externalKeys: layers.externalSecretKeys ?? [],
+        pullSecret: settings.requireRegistryCredentials,
+      }));
     } catch (error) {
       problems.push((error as Error).message);
     }
   }
-  if (names.length > 1) problems.push(...sharedProcessSecrets(resolved));
-  if (problems.length > 0) throw new Error(problems.join('\n'));
+  if (names.length > 1) problems.push(...sharedProcessSecrets(resolved), ...sharedSealingCertificate(backendChoices));
+  if (problems.length > 0) throw new Error([...new Set(problems)].join('\n'));
 
   return resolved.map((layers) => {
     const chart = new Chart(new App(), layers.environment);
-    const taskApi = buildTaskApi(chart, environments[layers.environment], layers);
+    const taskApi = buildTaskApi(chart, environments[layers.environment], layers, backends.get(layers.environment));
     return { environment: layers.environment, layers, taskApi, objects: chart.toJson() };
   });
 }
@@ -89,12 +110,12 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, l
   try {
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
     const outdir = processEnv.CDK8S_OUTDIR || 'dist';
-    const synthesized = synthEnvironments(names, { envDir: 'env', processEnv });
+    const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir });
     for (const { environment, taskApi, objects } of synthesized) {
       const folder = writeEnvironment(outdir, environment, manifestFiles(objects));
       log(`${environment}: ${objects.length} objects written to ${folder}/`);
       log(`  configmap ${taskApi.layers.configMap.name}  ${taskApi.layers.configHash()}`);
-      log(`  secret    ${taskApi.layers.secretName}  ${taskApi.layers.secretHash()}`);
+      log(`  secret    ${taskApi.layers.secretName}  ${taskApi.secretSummary()}`);
     }
     return 0;
   } catch (error) {

@@ -42,6 +42,11 @@ export interface ResolvedLayers {
   readonly registry?: { readonly username: string; readonly password: string };
   /** The secrets-layer keys (synth-only ones included) whose value came from the process environment. */
   readonly fromProcessEnv: readonly string[];
+  /**
+   * With `secretsInCluster`: the app Secret's keys (the `.example` file's, synth-only ones left
+   * out), whose values the cluster fetches. `secrets` is then empty and `hashKey` ''.
+   */
+  readonly externalSecretKeys?: readonly string[];
 }
 
 /** The parsed inputs of one environment. */
@@ -59,6 +64,13 @@ export interface LayerInputs {
   readonly secretsPath: string;
   /** Whether missing registry credentials are an error. */
   readonly requireRegistryCredentials: boolean;
+  /**
+   * Whether the secret values stay out of synth (the external secret backend): then no secret is
+   * read from the secrets file or the process environment, none is required, and only the keys
+   * of the `.example` file are used.
+   * @default false
+   */
+  readonly secretsInCluster?: boolean;
 }
 
 /**
@@ -85,6 +97,14 @@ export function resolveLayers(
         overrides: previous ? [...previous.overrides, previous.source] : [],
       });
     }
+  }
+
+  if (inputs.secretsInCluster) {
+    const keys = inputs.requiredSecrets.filter((key) => !SYNTH_ONLY_KEYS.includes(key));
+    if (keys.length === 0) {
+      throw new Error(`${inputs.environment}: the external secret backend takes the secret keys from ${inputs.secretsPath}.example, which lists none`);
+    }
+    return { environment: inputs.environment, config: sortByKey([...config.values()]), secrets: [], hashKey: '', fromProcessEnv: [], externalSecretKeys: keys };
   }
 
   const secretLayer = new Map<string, ResolvedValue>();
