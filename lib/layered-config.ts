@@ -143,7 +143,7 @@ export class LayeredConfig extends Construct {
       return `external: ${backend.store.kind}/${backend.store.name}, refreshed every ${backend.refreshInterval}; ` +
         `restarts driven by Reloader (${RELOADER_SECRETS_ANNOTATION})`;
     }
-    if (this.sealedSecret) return `${this.secretHash()}  sealed: ${sealingSummary(this.sealedSecret)}`;
+    if (this.sealedSecret) return `${this.secretHash()}  sealed: ${this.sealedSecret.summary()}`;
     return this.secretHash();
   }
 
@@ -163,15 +163,6 @@ export class LayeredConfig extends Construct {
       workload.podMetadata.addAnnotation(SECRET_HASH_ANNOTATION, lazyString(() => this.secretHash()));
     }
   }
-}
-
-/** `2 kept, sealed afresh: A, B` (key names only, never values). */
-export function sealingSummary(sealed: SealedSecret): string {
-  const { kept, resealed } = sealed.seal();
-  const parts = [];
-  if (kept.length > 0) parts.push(`${kept.length} kept`);
-  if (resealed.length > 0) parts.push(`sealed afresh: ${resealed.join(', ')}`);
-  return parts.join(', ') || 'no values';
 }
 
 function base64Values(data: Readonly<Record<string, string>>): Record<string, string> {

@@ -4,7 +4,6 @@ import { Construct } from 'constructs';
 import { LayeredConfig } from './layered-config';
 import { RegistryPullSecret, RegistryPullSecretProps } from './registry-pull-secret';
 import { PLAIN_BACKEND, SecretBackend } from './secret-backend';
-import { sealingSummary } from './layered-config';
 
 export interface TaskApiAppProps {
   /** The namespace everything lives in; TaskApiApp creates it. */
@@ -161,6 +160,6 @@ export class TaskApiApp extends Construct {
   public secretSummary(): string {
     const summary = this.layers.secretSummary();
     const sealedPullSecret = this.pullSecret?.sealedSecret;
-    return sealedPullSecret ? `${summary}; pull secret ${sealingSummary(sealedPullSecret)}` : summary;
+    return sealedPullSecret ? `${summary}; pull secret ${sealedPullSecret.summary()}` : summary;
   }
 }
