@@ -4,6 +4,8 @@ import { dataSizeProblems, GuardRailExceptions } from './lib/guard-rails';
 import { manifestFiles, writeEnvironment } from './lib/output';
 import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from './lib/layers';
 import { TaskApiApp } from './lib/task-api-app';
+import { chooseSecretBackend, loadSecretBackend, SecretBackend, SecretBackendChoice, sharedSealingCertificate } from './lib/secret-backend';
+import { join } from 'path';
 
 /** Where the inputs are and what the process environment holds. */
 export interface SynthOptions {
@@ -15,6 +17,12 @@ export interface SynthOptions {
   readonly environments?: Readonly<Record<string, EnvironmentSettings>>;
   /** Exceptions to the guard rails. @default GUARD_RAIL_EXCEPTIONS */
   readonly exceptions?: GuardRailExceptions;
+  /**
+   * Where earlier output is (`<outdir>/<environment>/`): sealed environments keep the ciphertext
+   * of every value that has not changed.
+   * @default - none: every value is sealed afresh
+   */
+  readonly outdir?: string;
 }
 
 /** One environment, synthesized. */
@@ -29,7 +37,7 @@ export interface SynthesizedEnvironment {
 }
 
 /** Builds one environment's Task API into `chart`. */
-export function buildTaskApi(chart: Chart, settings: EnvironmentSettings, layers: ResolvedLayers): TaskApiApp {
+export function buildTaskApi(chart: Chart, settings: EnvironmentSettings, layers: ResolvedLayers, secretBackend?: SecretBackend): TaskApiApp {
   return new TaskApiApp(chart, 'TaskApi', {
     namespace: settings.namespace,
     image: settings.image,
@@ -39,6 +47,7 @@ export function buildTaskApi(chart: Chart, settings: EnvironmentSettings, layers
     secrets: valuesOf(layers.secrets),
     hashKey: layers.hashKey,
     registry: layers.registry ? { username: layers.registry.username, password: layers.registry.password } : undefined,
+    secretBackend,
   });
 }
 
@@ -53,21 +62,32 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
   const environments = options.environments ?? ENVIRONMENTS;
   const problems: string[] = [];
   const resolved: ResolvedLayers[] = [];
+  const backendChoices = new Map<string, SecretBackendChoice>();
+  const backends = new Map<string, SecretBackend>();
   for (const name of names) {
     const settings = environments[name];
     try {
+      const choice = chooseSecretBackend(name, settings, options.processEnv, options.envDir);
+      backendChoices.set(name, choice);
       const inputs = readLayerInputs(options.envDir, name, settings.requireRegistryCredentials, options.exceptions ?? GUARD_RAIL_EXCEPTIONS);
-      resolved.push(resolveLayers(inputs, options.processEnv));
+      const layers = resolveLayers({ ...inputs, secretsInCluster: choice.kind === 'external' }, options.processEnv);
+      resolved.push(layers);
+      backends.set(name, loadSecretBackend(choice, {
+        previousOutput: options.outdir && join(options.outdir, name),
+        hashKey: layers.hashKey,
+        externalKeys: layers.externalSecretKeys ?? [],
+        pullSecret: settings.requireRegistryCredentials,
+      }));
     } catch (error) {
       problems.push((error as Error).message);
     }
   }
-  if (names.length > 1) problems.push(...sharedProcessSecrets(resolved));
+  if (names.length > 1) problems.push(...sharedProcessSecrets(resolved), ...sharedSealingCertificate(backendChoices));
   failOn(problems);
 
   const synthesized = resolved.map((layers) => {
     const chart = new Chart(new App(), layers.environment);
-    const taskApi = buildTaskApi(chart, environments[layers.environment], layers);
+    const taskApi = buildTaskApi(chart, environments[layers.environment], layers, backends.get(layers.environment));
     const objects = chart.toJson();
     const sizes = dataSizeProblems(layers.environment, objects);
     problems.push(...sizes.errors);
@@ -105,13 +125,13 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, l
   try {
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
     const outdir = processEnv.CDK8S_OUTDIR || 'dist';
-    const synthesized = synthEnvironments(names, { envDir: 'env', processEnv });
+    const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir });
     for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) fail(`warning: ${warning}`);
     for (const { environment, taskApi, objects } of synthesized) {
       const folder = writeEnvironment(outdir, environment, manifestFiles(objects));
       log(`${environment}: ${objects.length} objects written to ${folder}/`);
       log(`  configmap ${taskApi.layers.configMap.name}  ${taskApi.layers.configHash()}`);
-      log(`  secret    ${taskApi.layers.secretName}  ${taskApi.layers.secretHash()}`);
+      log(`  secret    ${taskApi.layers.secretName}  ${taskApi.secretSummary()}`);
     }
     return 0;
   } catch (error) {

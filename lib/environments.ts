@@ -1,6 +1,8 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { GuardRailExceptions } from './guard-rails';
+import type { RemoteRef, SecretStoreRef } from './external-secret';
+import type { SecretBackendName } from './secret-backend';
 
 /** What differs between environments besides their env files. */
 export interface EnvironmentSettings {
@@ -17,6 +19,33 @@ export interface EnvironmentSettings {
    * the pull secret is written only if both are set.
    */
   readonly requireRegistryCredentials: boolean;
+  /**
+   * How the environment's secrets reach the cluster (see lib/secret-backend.ts); the variable
+   * TASK_API_SECRET_BACKEND overrides it.
+   * @default 'plain'
+   */
+  readonly secretBackend?: SecretBackendName;
+  /**
+   * sealed: the sealed-secrets controller's certificate, the PEM that `kubeseal --fetch-cert`
+   * prints; the variable TASK_API_SEALING_CERT overrides it.
+   * @default '<env folder>/<environment>.sealing-cert.pem'
+   */
+  readonly sealingCertificate?: string;
+  /**
+   * external: the SecretStore or ClusterSecretStore the values are read from.
+   * @default { name: 'task-api', kind: 'ClusterSecretStore' }
+   */
+  readonly secretStore?: SecretStoreRef;
+  /**
+   * external: where each key (the app secrets, GITHUB_USERNAME, GITHUB_TOKEN) lives in the store.
+   * @default - property `<key>` of the remote secret `task-api/<environment>`
+   */
+  readonly remoteRef?: (key: string) => RemoteRef;
+  /**
+   * external: how often the operator re-reads the store.
+   * @default '1h'
+   */
+  readonly refreshInterval?: string;
 }
 
 const SMALL: kplus.ContainerResources = {

@@ -45,6 +45,11 @@ export interface ResolvedLayers {
   readonly fromProcessEnv: readonly string[];
   /** What the env files' lines mean elsewhere (kubectl, older clusters): worth a look, not errors. */
   readonly warnings: readonly string[];
+  /**
+   * With `secretsInCluster`: the app Secret's keys (the `.example` file's, synth-only ones left
+   * out), whose values the cluster fetches. `secrets` is then empty and `hashKey` ''.
+   */
+  readonly externalSecretKeys?: readonly string[];
 }
 
 /** The parsed inputs of one environment. */
@@ -64,6 +69,13 @@ export interface LayerInputs {
   readonly requireRegistryCredentials: boolean;
   /** Exceptions to the guard rails. @default none */
   readonly exceptions?: GuardRailExceptions;
+  /**
+   * Whether the secret values stay out of synth (the external secret backend): then no secret is
+   * read from the secrets file or the process environment, none is required, and only the keys
+   * of the `.example` file are used.
+   * @default false
+   */
+  readonly secretsInCluster?: boolean;
 }
 
 /**
@@ -93,6 +105,28 @@ export function resolveLayers(
     }
   }
 
+  const configEntries = [...inputs.defaults, ...inputs.environmentFile];
+  const exceptions = inputs.exceptions ?? { notSecret: [], inBothLayers: [] };
+  const warnings = [...configEntries, ...(inputs.secretsFile ?? [])].flatMap((entry) => entry.notes);
+
+  if (inputs.secretsInCluster) {
+    const keys = inputs.requiredSecrets.filter((key) => !SYNTH_ONLY_KEYS.includes(key));
+    const problems = guardRailProblems(configEntries, new Set(keys), `${inputs.secretsPath}.example`, exceptions);
+    if (keys.length === 0) {
+      problems.push(`${inputs.environment}: the external secret backend takes the secret keys from ${inputs.secretsPath}.example, which lists none`);
+    }
+    if (problems.length > 0) throw new Error(problems.join('\n'));
+    return {
+      environment: inputs.environment,
+      config: sortByKey([...config.values()]),
+      secrets: [],
+      hashKey: '',
+      fromProcessEnv: [],
+      warnings: configEntries.flatMap((entry) => entry.notes),
+      externalSecretKeys: keys,
+    };
+  }
+
   const secretLayer = new Map<string, ResolvedValue>();
   for (const entry of inputs.secretsFile ?? []) {
     secretLayer.set(entry.key, { key: entry.key, value: entry.value, source: { layer: 'secrets', at: `${entry.file}:${entry.line}` }, overrides: [] });
@@ -107,10 +141,10 @@ export function resolveLayers(
   }
 
   const problems = guardRailProblems(
-    [...inputs.defaults, ...inputs.environmentFile],
+    configEntries,
     new Set([...secretLayer.keys()].filter((key) => !SYNTH_ONLY_KEYS.includes(key))),
     inputs.secretsPath,
-    inputs.exceptions ?? { notSecret: [], inBothLayers: [] },
+    exceptions,
   );
   // Every key of the secrets layer must have a value: an empty secret is always a mistake.
   const required = [...inputs.requiredSecrets, ...secretLayer.keys(), HASH_KEY_VARIABLE];
@@ -133,7 +167,7 @@ export function resolveLayers(
     hashKey: secretLayer.get(HASH_KEY_VARIABLE)!.value,
     registry: username && password ? { username, password } : undefined,
     fromProcessEnv: [...secretLayer.values()].filter((v) => v.source.layer === 'process-env').map((v) => v.key),
-    warnings: [...inputs.defaults, ...inputs.environmentFile, ...(inputs.secretsFile ?? [])].flatMap((entry) => entry.notes),
+    warnings,
   };
 }
 

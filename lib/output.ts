@@ -10,12 +10,18 @@ const KIND_RANK: Readonly<Record<string, number>> = {
   Namespace: 0,
   ConfigMap: 1,
   Secret: 2,
+  // They stand for Secrets (the controller or operator creates the Secret from them).
+  SealedSecret: 2,
+  ExternalSecret: 2,
   Service: 3,
   Deployment: 4,
 };
 const OTHER_KINDS_RANK = 5;
 
-/** Kinds whose files hold secret material: written readable by the owner only. */
+/**
+ * Kinds whose files hold secret material: written readable by the owner only. SealedSecrets and
+ * ExternalSecrets hold none (ciphertext, or only where values live), so they are 0644 like the rest.
+ */
 const SECRET_KINDS = new Set(['Secret']);
 
 /** One file of an environment's output. */

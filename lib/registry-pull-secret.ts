@@ -1,6 +1,9 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { ExternalSecret } from './external-secret';
+import { SealedSecret } from './sealed-secret';
+import { PLAIN_BACKEND, SecretBackend } from './secret-backend';
 
 /** The registry the Task API image lives on. */
 export const DEFAULT_REGISTRY_SERVER = 'ghcr.io';
@@ -35,7 +38,16 @@ export interface RegistryPullSecretProps {
    * @default process.env
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * How the Secret reaches the cluster. With `external`, the credentials are not needed at
+   * synth: the operator reads GITHUB_USERNAME and GITHUB_TOKEN from the store (see the
+   * backend's `remoteRef`) and builds the same `.dockerconfigjson` in the cluster.
+   * @default - plain: a Secret with base64 data
+   */
+  readonly secretBackend?: SecretBackend;
 }
+
+const DOCKER_CONFIG_JSON = 'kubernetes.io/dockerconfigjson';
 
 /**
  * A `kubernetes.io/dockerconfigjson` Secret that lets the kubelet pull a private image.
@@ -48,11 +60,29 @@ export class RegistryPullSecret extends Construct {
   public readonly server: string;
   /** The Secret, for a workload's `dockerRegistryAuth`. */
   public readonly secret: kplus.ISecret;
+  /** The SealedSecret standing for the Secret (sealed backend only). */
+  public readonly sealedSecret?: SealedSecret;
 
   constructor(scope: Construct, id: string, props: RegistryPullSecretProps) {
     super(scope, id);
     const env = props.env ?? process.env;
     const server = props.server ?? DEFAULT_REGISTRY_SERVER;
+    const backend = props.secretBackend ?? PLAIN_BACKEND;
+    this.server = server;
+    this.secret = kplus.Secret.fromSecretName(this, 'Ref', props.name);
+    if (backend.kind === 'external') {
+      new ExternalSecret(this, 'Resource', {
+        name: props.name,
+        namespace: props.namespace,
+        store: backend.store,
+        refreshInterval: backend.refreshInterval,
+        type: DOCKER_CONFIG_JSON,
+        data: { username: backend.remoteRef('GITHUB_USERNAME'), password: backend.remoteRef('GITHUB_TOKEN') },
+        template: { '.dockerconfigjson': dockerConfigJsonTemplate(server, props.email) },
+      });
+      return;
+    }
+
     const username = props.username ?? env.GITHUB_USERNAME;
     const password = props.password ?? env.GITHUB_TOKEN;
     const missing = [
@@ -63,17 +93,27 @@ export class RegistryPullSecret extends Construct {
       throw new Error(`registry credentials for ${server} are missing: set ${missing.join(' and ')}`);
     }
 
-    this.server = server;
     const config = dockerConfigJson({ server, username: username!, password: password!, email: props.email });
+    if (backend.kind === 'sealed') {
+      this.sealedSecret = new SealedSecret(this, 'Resource', {
+        name: props.name,
+        namespace: props.namespace,
+        type: DOCKER_CONFIG_JSON,
+        data: () => ({ '.dockerconfigjson': config }),
+        certificate: backend.certificate,
+        hashKey: backend.hashKey,
+        previous: backend.previous.get(props.name),
+      });
+      return;
+    }
     new ApiObject(this, 'Resource', {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: props.name, namespace: props.namespace },
-      type: 'kubernetes.io/dockerconfigjson',
+      type: DOCKER_CONFIG_JSON,
       // base64 `data`, as kubectl writes it (see LayeredConfig for why not stringData).
       data: Lazy.any({ produce: () => ({ '.dockerconfigjson': Buffer.from(config).toString('base64') }) }),
     });
-    this.secret = kplus.Secret.fromSecretName(this, 'Ref', props.name);
   }
 
   /** Whether pods running `image` need this Secret to pull it. */
@@ -100,6 +140,22 @@ export function dockerConfigJson(credentials: DockerCredentials): string {
   if (email) entry.email = email;
   entry.auth = Buffer.from(`${username}:${password}`).toString('base64');
   return goJson({ auths: { [server]: entry } });
+}
+
+/**
+ * An External Secrets Operator template (engine v2) that builds, in the cluster, the same
+ * `.dockerconfigjson` as dockerConfigJson from the template variables `username` and `password`.
+ * sprig's `toJson` is Go's encoding/json, the encoder kubectl uses, so the bytes match too.
+ */
+export function dockerConfigJsonTemplate(server: string, email?: string): string {
+  const quoted = (variable: string) => `{{ ${variable} | toJson }}`;
+  const entry = [
+    `"username":${quoted('.username')}`,
+    `"password":${quoted('.password')}`,
+    ...(email ? [`"email":${goJson(email)}`] : []),
+    `"auth":${quoted('printf "%s:%s" .username .password | b64enc')}`,
+  ];
+  return `{"auths":{${goJson(server)}:{${entry.join(',')}}}}`;
 }
 
 /**

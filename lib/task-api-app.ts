@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { LayeredConfig } from './layered-config';
 import { RegistryPullSecret, RegistryPullSecretProps } from './registry-pull-secret';
+import { PLAIN_BACKEND, SecretBackend } from './secret-backend';
 
 export interface TaskApiAppProps {
   /** The namespace everything lives in; TaskApiApp creates it. */
@@ -20,7 +21,13 @@ export interface TaskApiAppProps {
    * is its server.
    * @default - no pull secret: the image must be public or pullable by the node
    */
-  readonly registry?: Omit<RegistryPullSecretProps, 'name' | 'namespace'>;
+  readonly registry?: Omit<RegistryPullSecretProps, 'name' | 'namespace' | 'secretBackend'>;
+  /**
+   * How the Secret and the pull secret reach the cluster. With `external`, `secrets` is empty and
+   * the pull secret is written when the backend's `pullSecret` says so, without credentials.
+   * @default - plain: Secrets with base64 data
+   */
+  readonly secretBackend?: SecretBackend;
   /**
    * Base name of the Deployment, Service, ConfigMap (`<name>-config`), Secret (`<name>-secrets`)
    * and pull secret (`<name>-registry`).
@@ -82,6 +89,7 @@ export class TaskApiApp extends Construct {
     const healthPath = props.healthPath ?? '/health';
     const namespace = props.namespace;
     const labels = { 'app.kubernetes.io/name': 'task-api', 'app.kubernetes.io/instance': name };
+    const secretBackend = props.secretBackend ?? PLAIN_BACKEND;
 
     new kplus.Namespace(this, 'Namespace', { metadata: { name: namespace } });
 
@@ -92,10 +100,12 @@ export class TaskApiApp extends Construct {
       config: props.config,
       secrets: props.secrets,
       hashKey: props.hashKey,
+      secretBackend,
     });
 
-    if (props.registry) {
-      this.pullSecret = new RegistryPullSecret(this, 'PullSecret', { ...props.registry, name: `${name}-registry`, namespace });
+    const pullSecretWanted = secretBackend.kind === 'external' ? secretBackend.pullSecret : props.registry !== undefined;
+    if (pullSecretWanted) {
+      this.pullSecret = new RegistryPullSecret(this, 'PullSecret', { ...props.registry, name: `${name}-registry`, namespace, secretBackend });
     }
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
@@ -141,5 +151,15 @@ export class TaskApiApp extends Construct {
       ports: [{ name: 'http', port: 80, targetPort: port }],
     });
     for (const [key, value] of Object.entries(labels)) this.service.selectLabel(key, value);
+  }
+
+  /**
+   * What the synth summary says after the Secret's name: its restart hash, and for the sealed
+   * backend which values were re-sealed (key names only).
+   */
+  public secretSummary(): string {
+    const summary = this.layers.secretSummary();
+    const sealedPullSecret = this.pullSecret?.sealedSecret;
+    return sealedPullSecret ? `${summary}; pull secret ${sealedPullSecret.summary()}` : summary;
   }
 }

@@ -60,4 +60,17 @@ describe('LayeredConfig', () => {
     expect(text).not.toContain('fake-hash-key');
     expect(text).not.toContain(Buffer.from('fake-hash-key').toString('base64'));
   });
+
+  test('with the external backend it takes no values: they stay in the secret store', () => {
+    const chart = Testing.chart();
+    const layers = new LayeredConfig(chart, 'Config', {
+      namespace: 'ns', configMapName: 'cfg', secretName: 'sec', config: {}, secrets: {}, hashKey: '',
+      secretBackend: {
+        kind: 'external', store: { name: 'store', kind: 'SecretStore' }, remoteRef: (key) => ({ key }),
+        refreshInterval: '1h', keys: ['DATABASE_PASSWORD'], pullSecret: false,
+      },
+    });
+    expect(() => layers.addSecret('DATABASE_PASSWORD', 'fake-pw')).toThrow('unable to add the secret "DATABASE_PASSWORD": with the external backend its value stays in the secret store');
+    expect(findObject(Testing.synth(chart), 'ExternalSecret', 'sec').spec.data).toEqual([{ secretKey: 'DATABASE_PASSWORD', remoteRef: { key: 'DATABASE_PASSWORD' } }]);
+  });
 });

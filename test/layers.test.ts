@@ -62,4 +62,17 @@ describe('resolveLayers', () => {
     expect(() => resolveLayers(inputs({ requireRegistryCredentials: true }), { GITHUB_USERNAME: 'fake-user' }))
       .toThrow(/missing or empty secrets: GITHUB_TOKEN\./);
   });
+
+  test('with the secrets in the cluster, no secret is read or required and the keys come from the .example file', () => {
+    const resolved = resolveLayers(
+      inputs({ secretsInCluster: true, requiredSecrets: ['DATABASE_PASSWORD', 'OPENAI_API_KEY', 'TASK_API_HASH_KEY', 'GITHUB_TOKEN'], requireRegistryCredentials: true }),
+      { DATABASE_PASSWORD: 'fake-ci-pw' },
+    );
+    expect(resolved.externalSecretKeys).toEqual(['DATABASE_PASSWORD', 'OPENAI_API_KEY']);
+    expect(resolved.secrets).toEqual([]);
+    expect(resolved.hashKey).toBe('');
+    expect(resolved.registry).toBeUndefined();
+    expect(resolved.fromProcessEnv).toEqual([]);
+    expect(valuesOf(resolved.config)).toEqual({ LOG_LEVEL: 'debug', MAX_CONNECTIONS: '100' });
+  });
 });

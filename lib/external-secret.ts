@@ -1,0 +1,83 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+
+/** The External Secrets Operator store an ExternalSecret reads from. */
+export interface SecretStoreRef {
+  readonly name: string;
+  /** A namespaced SecretStore (in the Secret's namespace) or a cluster-wide ClusterSecretStore. */
+  readonly kind: 'SecretStore' | 'ClusterSecretStore';
+}
+
+/** Where one value lives in the external store. */
+export interface RemoteRef {
+  /** The remote secret's key (path or name, as the store's provider takes it). */
+  readonly key: string;
+  /**
+   * The property inside that remote secret (a JSON field, a Vault key...).
+   * @default - the whole remote secret is the value
+   */
+  readonly property?: string;
+}
+
+/** How often the operator re-reads the store by default. */
+export const DEFAULT_REFRESH_INTERVAL = '1h';
+
+export interface ExternalSecretProps {
+  /** The name of the ExternalSecret and of the Secret the operator creates from it. */
+  readonly name: string;
+  /** The namespace of both. */
+  readonly namespace: string;
+  /** The store the values come from. */
+  readonly store: SecretStoreRef;
+  /** The values: Secret key (or template variable) → where it lives in the store. */
+  readonly data: Readonly<Record<string, RemoteRef>>;
+  /**
+   * The Secret's type.
+   * @default 'Opaque'
+   */
+  readonly type?: string;
+  /**
+   * ESO (engine v2) templates building the Secret's data from the values of `data`, which are
+   * then template variables only.
+   * @default - the values of `data` are the Secret's data as they are
+   */
+  readonly template?: Readonly<Record<string, string>>;
+  /**
+   * How often the operator re-reads the store (a rotated value reaches the Secret within it).
+   * @default '1h'
+   */
+  readonly refreshInterval?: string;
+}
+
+/**
+ * An External Secrets Operator ExternalSecret (external-secrets.io/v1): names the values, never
+ * holds them. The operator reads them from the store and creates (and owns) the Secret.
+ */
+export class ExternalSecret extends Construct {
+  public readonly name: string;
+
+  constructor(scope: Construct, id: string, props: ExternalSecretProps) {
+    super(scope, id);
+    this.name = props.name;
+    const keys = Object.keys(props.data).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    new ApiObject(this, 'Resource', {
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'ExternalSecret',
+      metadata: { name: props.name, namespace: props.namespace },
+      spec: {
+        refreshInterval: props.refreshInterval ?? DEFAULT_REFRESH_INTERVAL,
+        secretStoreRef: { name: props.store.name, kind: props.store.kind },
+        target: {
+          name: props.name,
+          // The operator owns the Secret: deleting the ExternalSecret deletes it.
+          creationPolicy: 'Owner',
+          template: {
+            type: props.type ?? 'Opaque',
+            ...(props.template ? { engineVersion: 'v2', data: { ...props.template } } : {}),
+          },
+        },
+        data: keys.map((secretKey) => ({ secretKey, remoteRef: { ...props.data[secretKey] } })),
+      },
+    });
+  }
+}

@@ -1,0 +1,121 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { canonicalData } from './content-hash';
+import { PreviousSealedSecret, SealedData, sealData, SealingCertificate } from './sealing';
+
+/**
+ * Annotation on a SealedSecret holding, per key, the keyed fingerprint of the value its
+ * ciphertext seals (see sealedValueFingerprint): how the next synth knows which ciphertexts to keep.
+ * One key per line, so that a git diff shows which values changed.
+ */
+export const SEALED_VALUE_HMACS_ANNOTATION = 'task-api/sealed-value-hmacs';
+
+export interface SealedSecretProps {
+  /** The name of the SealedSecret and of the Secret the controller creates from it. */
+  readonly name: string;
+  /** The namespace of both. */
+  readonly namespace: string;
+  /**
+   * The Secret's type.
+   * @default 'Opaque'
+   */
+  readonly type?: string;
+  /** The Secret's data (plaintext); read at synth time, so entries added later still count. */
+  readonly data: () => Readonly<Record<string, string>>;
+  /** The controller's certificate. */
+  readonly certificate: SealingCertificate;
+  /** Key of the fingerprints (the environment's TASK_API_HASH_KEY); never written anywhere. */
+  readonly hashKey: string;
+  /**
+   * What the previous synth wrote for this SealedSecret.
+   * @default - none: every value is sealed afresh
+   */
+  readonly previous?: PreviousSealedSecret;
+}
+
+/**
+ * A Bitnami SealedSecret (bitnami.com/v1alpha1) in place of a Secret: every value encrypted
+ * for this namespace and name only (strict scope), so it can be committed; the controller in
+ * the cluster decrypts it into the Secret named in `spec.template`, which workloads reference
+ * as usual.
+ */
+export class SealedSecret extends Construct {
+  public readonly name: string;
+  private readonly props: SealedSecretProps;
+  private sealed?: { readonly canonical: string; readonly result: SealedData };
+
+  constructor(scope: Construct, id: string, props: SealedSecretProps) {
+    super(scope, id);
+    this.props = props;
+    this.name = props.name;
+    const metadata = { name: props.name, namespace: props.namespace };
+    new ApiObject(this, 'Resource', {
+      apiVersion: 'bitnami.com/v1alpha1',
+      kind: 'SealedSecret',
+      metadata: {
+        ...metadata,
+        annotations: { [SEALED_VALUE_HMACS_ANNOTATION]: Lazy.any({ produce: () => JSON.stringify(this.seal().fingerprints, null, 1) }) },
+      },
+      spec: {
+        encryptedData: Lazy.any({ produce: () => this.seal().encryptedData }),
+        template: { metadata, type: props.type ?? 'Opaque' },
+      },
+    });
+  }
+
+  /**
+   * The sealed data. Sealed once per distinct data (both lazy fields and the synth summary must
+   * see the same random ciphertexts).
+   */
+  public seal(): SealedData {
+    const data = this.props.data();
+    const canonical = canonicalData(data);
+    if (this.sealed?.canonical !== canonical) {
+      const { namespace, name, certificate, hashKey, previous } = this.props;
+      this.sealed = { canonical, result: sealData(data, { namespace, name, certificate, hashKey }, previous) };
+    }
+    return this.sealed.result;
+  }
+
+  /** `2 kept, sealed afresh: A, B`, for the synth summary (key names only, never values). */
+  public summary(): string {
+    const { kept, resealed } = this.seal();
+    const parts: string[] = [];
+    if (kept.length > 0) parts.push(`${kept.length} kept`);
+    if (resealed.length > 0) parts.push(`sealed afresh: ${resealed.join(', ')}`);
+    return parts.join(', ') || 'no values';
+  }
+}
+
+/**
+ * What earlier output holds for each SealedSecret, by name: the input `previous` of the next
+ * synth. Pure; anything unexpected (another kind, a missing or malformed field or annotation)
+ * is skipped, which only means those values are sealed afresh.
+ */
+export function previousSealedSecrets(objects: readonly any[]): Map<string, PreviousSealedSecret> {
+  const found = new Map<string, PreviousSealedSecret>();
+  for (const object of objects) {
+    if (object?.apiVersion !== 'bitnami.com/v1alpha1' || object?.kind !== 'SealedSecret') continue;
+    const name = object.metadata?.name;
+    if (typeof name !== 'string') continue;
+    found.set(name, {
+      encryptedData: stringEntries(object.spec?.encryptedData),
+      fingerprints: stringEntries(parseJson(object.metadata?.annotations?.[SEALED_VALUE_HMACS_ANNOTATION])),
+    });
+  }
+  return found;
+}
+
+function stringEntries(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+}
+
+function parseJson(text: unknown): unknown {
+  if (typeof text !== 'string') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
