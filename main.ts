@@ -3,6 +3,7 @@ import { ENVIRONMENTS, EnvironmentSettings, selectEnvironments } from './lib/env
 import { manifestFiles, writeEnvironment } from './lib/output';
 import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from './lib/layers';
 import { TaskApiApp } from './lib/task-api-app';
+import { validateObjects } from './lib/validate';
 
 /** Where the inputs are and what the process environment holds. */
 export interface SynthOptions {
@@ -42,7 +43,8 @@ export function buildTaskApi(chart: Chart, settings: EnvironmentSettings, layers
  * App keeps synthesis linear: cdk8s re-validates the whole App for every Chart).
  *
  * Every environment is resolved before anything is built, so that the problems of all of them
- * (say, the missing secrets of staging and of production) are reported together.
+ * (say, the missing secrets of staging and of production) are reported together. Every object
+ * is then validated (lib/validate.ts), again reporting the problems of all environments together.
  */
 export function synthEnvironments(names: readonly string[], options: SynthOptions): SynthesizedEnvironment[] {
   const environments = options.environments ?? ENVIRONMENTS;
@@ -59,11 +61,15 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
   if (names.length > 1) problems.push(...sharedProcessSecrets(resolved));
   if (problems.length > 0) throw new Error(problems.join('\n'));
 
-  return resolved.map((layers) => {
+  const synthesized = resolved.map((layers) => {
     const chart = new Chart(new App(), layers.environment);
     const taskApi = buildTaskApi(chart, environments[layers.environment], layers);
     return { environment: layers.environment, layers, taskApi, objects: chart.toJson() };
   });
+  // What the API server would reject is a synth error, not a surprise at `kubectl apply`.
+  const invalid = synthesized.flatMap(({ environment, objects }) => validateObjects(objects).map((problem) => `${environment}: ${problem}`));
+  if (invalid.length > 0) throw new Error(invalid.join('\n'));
+  return synthesized;
 }
 
 /**
