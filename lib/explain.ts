@@ -1,7 +1,7 @@
 import { ENVIRONMENTS, selectEnvironments } from './environments';
 import { EffectiveVar, effectiveEnvironment, namespaceData, ObjectRef, VarOrigin } from './kubelet-env';
 import { ResolvedValue, Source } from './layers';
-import { Columns, Output, outputFor } from './terminal';
+import { Columns, CommandIO, Output, outputFor, STANDARD_IO } from './terminal';
 import { SynthesizedEnvironment, synthEnvironments } from '../main';
 
 /** One container's environment, explained: each variable with where it came from. */
@@ -173,16 +173,6 @@ function agreement(environments: readonly string[], cells: readonly ExplainedVar
 function quoteIfNeeded(value: string): string {
   return value === '' || /[\s"']/.test(value) ? JSON.stringify(value) : value;
 }
-
-/** What main needs from the outside world. */
-export interface CommandIO {
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-  /** Whether stdout is a terminal (colour and alignment). */
-  readonly isTTY: boolean;
-}
-
-const STANDARD_IO: CommandIO = { out: (l) => console.log(l), err: (l) => console.error(l), isTTY: Boolean(process.stdout.isTTY) };
 
 /**
  * `npm run explain`: for the environments in TASK_API_ENV (as synth selects them), every

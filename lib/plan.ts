@@ -3,8 +3,7 @@ import { join } from 'path';
 import { isDeepStrictEqual } from 'util';
 import { parseAllDocuments } from 'yaml';
 import { ENVIRONMENTS, selectEnvironments } from './environments';
-import { CommandIO } from './explain';
-import { Output, outputFor } from './terminal';
+import { CommandIO, Output, outputFor, STANDARD_IO } from './terminal';
 import { synthEnvironments } from '../main';
 
 /** One changed field of a non-secret part of an object: `spec.replicas: 1 → 3`. */
@@ -290,9 +289,7 @@ export function readManifests(folder: string): any[] {
  * against `$CDK8S_OUTDIR/<environment>/` (default dist), which it never writes. Exit codes as
  * `kubectl diff`: 0 no changes, 1 changes, 2 an error.
  */
-export function main(processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = {
-  out: (l) => console.log(l), err: (l) => console.error(l), isTTY: Boolean(process.stdout.isTTY),
-}): number {
+export function main(processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO): number {
   try {
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
     const outdir = processEnv.CDK8S_OUTDIR || 'dist';

@@ -55,3 +55,13 @@ function visibleWidth(text: string): number {
   // eslint-disable-next-line no-control-regex
   return [...text.replace(/\x1b\[[0-9;]*m/g, '')].length;
 }
+
+/** What a command needs from the outside world. */
+export interface CommandIO {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Whether stdout is a terminal (colour and alignment). */
+  readonly isTTY: boolean;
+}
+
+export const STANDARD_IO: CommandIO = { out: (l) => console.log(l), err: (l) => console.error(l), isTTY: Boolean(process.stdout.isTTY) };
