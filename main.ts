@@ -1,11 +1,12 @@
 import { App, Chart } from 'cdk8s';
 import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS, selectEnvironments } from './lib/environments';
-import { dataSizeProblems, GuardRailExceptions } from './lib/guard-rails';
+import { clientSideApplyWarnings, GuardRailExceptions } from './lib/guard-rails';
 import { manifestFiles, writeEnvironment } from './lib/output';
 import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from './lib/layers';
 import { TaskApiApp } from './lib/task-api-app';
 import { chooseSecretBackend, loadSecretBackend, SecretBackend, SecretBackendChoice, sharedSealingCertificate } from './lib/secret-backend';
 import { join } from 'path';
+import { validateObjects } from './lib/validate';
 
 /** Where the inputs are and what the process environment holds. */
 export interface SynthOptions {
@@ -56,7 +57,8 @@ export function buildTaskApi(chart: Chart, settings: EnvironmentSettings, layers
  * App keeps synthesis linear: cdk8s re-validates the whole App for every Chart).
  *
  * Every environment is resolved before anything is built, so that the problems of all of them
- * (say, the missing secrets of staging and of production) are reported together.
+ * (say, the missing secrets of staging and of production) are reported together. Every object
+ * is then validated (lib/validate.ts), again reporting the problems of all environments together.
  */
 export function synthEnvironments(names: readonly string[], options: SynthOptions): SynthesizedEnvironment[] {
   const environments = options.environments ?? ENVIRONMENTS;
@@ -89,10 +91,11 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     const chart = new Chart(new App(), layers.environment);
     const taskApi = buildTaskApi(chart, environments[layers.environment], layers, backends.get(layers.environment));
     const objects = chart.toJson();
-    const sizes = dataSizeProblems(layers.environment, objects);
-    problems.push(...sizes.errors);
-    return { environment: layers.environment, layers, taskApi, objects, warnings: [...layers.warnings, ...sizes.warnings] };
+    const warnings = [...layers.warnings, ...clientSideApplyWarnings(layers.environment, objects)];
+    return { environment: layers.environment, layers, taskApi, objects, warnings };
   });
+  // What the API server would reject is a synth error, not a surprise at `kubectl apply`.
+  problems.push(...synthesized.flatMap(({ environment, objects }) => validateObjects(objects).map((problem) => `${environment}: ${problem}`)));
   failOn(problems);
   return synthesized;
 }

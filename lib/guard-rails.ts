@@ -74,25 +74,16 @@ export function guardRailProblems(
   return problems;
 }
 
-/** The API server rejects a ConfigMap or Secret whose data is larger (values, decoded). */
-export const MAX_DATA_BYTES = 1024 * 1024;
 /** Client-side `kubectl apply` copies the object into an annotation, which fails past this. */
 export const CLIENT_SIDE_APPLY_BYTES = 256 * 1024;
 
-/** Size limits of the synthesized ConfigMaps and Secrets: errors past 1 MiB, warnings past 256 KiB. */
-export function dataSizeProblems(environment: string, objects: readonly any[]): { errors: string[]; warnings: string[] } {
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  for (const object of objects) {
-    if ((object.kind !== 'ConfigMap' && object.kind !== 'Secret') || !object.data) continue;
-    const encoding = object.kind === 'Secret' ? 'base64' : 'utf8';
-    const bytes = Object.values(object.data as Record<string, string>).reduce((sum, v) => sum + Buffer.byteLength(v, encoding), 0);
-    const name = `${environment}: ${object.kind} ${object.metadata.name}`;
-    if (bytes > MAX_DATA_BYTES) {
-      errors.push(`${name} holds ${bytes} bytes of data; the API server accepts at most ${MAX_DATA_BYTES} (1 MiB)`);
-    } else if (JSON.stringify(object).length > CLIENT_SIDE_APPLY_BYTES) {
-      warnings.push(`${name} is over 256 KiB: client-side kubectl apply will fail on it; use kubectl apply --server-side`);
-    }
-  }
-  return { errors, warnings };
+/**
+ * Objects too large for client-side `kubectl apply` (the API server's own 1 MiB data limit is an
+ * error, checked with the schema in lib/validate.ts).
+ */
+export function clientSideApplyWarnings(environment: string, objects: readonly any[]): string[] {
+  return objects
+    .filter((object) => JSON.stringify(object).length > CLIENT_SIDE_APPLY_BYTES)
+    .map((object) => `${environment}: ${object.kind} ${object.metadata?.name} is over 256 KiB: ` +
+      'client-side kubectl apply will fail on it; use kubectl apply --server-side');
 }

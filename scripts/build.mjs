@@ -4,13 +4,10 @@
 import { build } from 'esbuild';
 import { readdirSync } from 'fs';
 
+// Bundled with their dependencies into one file each, for load time (see lib/schema-models.ts).
+const bundled = ['lib/schema-models.ts'];
+
 const entryPoints = ['main.ts', ...readdirSync('lib').filter((f) => f.endsWith('.ts')).map((f) => `lib/${f}`)];
-await build({
-  entryPoints,
-  outdir: 'build',
-  outbase: '.',
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  logLevel: 'warning',
-});
+const options = { outdir: 'build', outbase: '.', platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' };
+await build({ ...options, entryPoints: entryPoints.filter((f) => !bundled.includes(f)) });
+await build({ ...options, entryPoints: bundled, bundle: true, minify: true });

@@ -63,7 +63,7 @@ describe('a user mistake ends in one message, exit 1, and dist/ exactly as it wa
       'staging: missing or empty secrets: DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET, TASK_API_HASH_KEY, GITHUB_USERNAME, GITHUB_TOKEN. Put them in env/staging.secrets.env or set them as environment variables.\n  production: missing or empty secrets: DATABASE_PASSWORD'],
     ['an unknown environment', () => undefined, { TASK_API_ENV: 'dev,qa' }, 'TASK_API_ENV names an unknown environment: "qa"; known: dev, staging, production (or all)'],
     ['a path as environment name', () => undefined, { TASK_API_ENV: '../etc' }, 'TASK_API_ENV names an unknown environment: "../etc"'],
-    ['data over 1 MiB', append('dev.env', `HUGE=${'x'.repeat(1024 * 1024)}\n`), {}, 'dev: ConfigMap task-api-config holds 1048625 bytes of data; the API server accepts at most 1048576 (1 MiB)'],
+    ['data over 1 MiB', append('dev.env', `HUGE=${'x'.repeat(1024 * 1024)}\n`), {}, 'dev: ConfigMap task-api-config: data: 1048625 bytes is over the 1 MiB limit of a ConfigMap'],
   ])('%s', (_, breakIt, env, message) => {
     const root = project();
     const before = distState(root);
@@ -104,6 +104,17 @@ describe('secrets are never printed', () => {
     const printed = result.stdout + result.stderr;
     expect(printed).not.toContain(CANARY);
     expect(printed).not.toContain(CANARY_B64.slice(0, 16));
+  });
+});
+
+describe('warnings do not stop synth', () => {
+  test('a ConfigMap over 256 KiB is written, with a warning about client-side apply', () => {
+    const root = project();
+    append('dev.env', `LARGE=${'x'.repeat(300 * 1024)}\n`)(root);
+    const result = run(root);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toBe('warning: dev: ConfigMap task-api-config is over 256 KiB: client-side kubectl apply will fail on it; use kubectl apply --server-side\n');
+    expect(readFileSync(join(root, 'dist', 'dev', '1-configmap-task-api-config.yaml'), 'utf8')).toContain('LARGE: ');
   });
 });
 

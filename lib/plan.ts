@@ -1,0 +1,315 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
+import { join } from 'path';
+import { isDeepStrictEqual } from 'util';
+import { parseAllDocuments } from 'yaml';
+import { ENVIRONMENTS, selectEnvironments } from './environments';
+import { CommandIO, Output, outputFor, STANDARD_IO } from './terminal';
+import { synthEnvironments } from '../main';
+
+/** One changed field of a non-secret part of an object: `spec.replicas: 1 → 3`. */
+export interface FieldChange {
+  readonly path: string;
+  /** JSON of the value before; undefined when the field is new. */
+  readonly before?: string;
+  /** JSON of the value after; undefined when the field is gone. */
+  readonly after?: string;
+}
+
+/** What changes in a ConfigMap's or Secret's data. Values only for ConfigMaps. */
+export interface DataChange {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly changed: readonly string[];
+  /** For ConfigMaps only: key → [before, after] (undefined on the missing side). */
+  readonly values?: Readonly<Record<string, readonly [string | undefined, string | undefined]>>;
+}
+
+export interface ObjectChange {
+  readonly action: 'add' | 'remove' | 'change';
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace?: string;
+  /** Field changes outside the data (never holding Secret data). */
+  readonly fields: readonly FieldChange[];
+  /** For ConfigMaps and Secrets. */
+  readonly data?: DataChange;
+}
+
+/** A workload whose pod template changes, so its pods are replaced. */
+export interface Rollout {
+  /** `Deployment task-api`. */
+  readonly workload: string;
+  /** Why, most useful first: the consumed data that changed, then the template's own fields. */
+  readonly reasons: readonly string[];
+}
+
+export interface EnvironmentPlan {
+  readonly environment: string;
+  /** Whether there was anything in dist/<environment>/ to compare with. */
+  readonly synthesizedBefore: boolean;
+  readonly changes: readonly ObjectChange[];
+  readonly rollouts: readonly Rollout[];
+  /** Changes that will not reach running pods by themselves. */
+  readonly warnings: readonly string[];
+}
+
+const DATA_KINDS = new Set(['ConfigMap', 'Secret']);
+const DATA_FIELDS = ['data', 'binaryData', 'stringData'];
+const RESTART_HASH_FIELD = /^spec\.template\.metadata\.annotations\["checksum\//;
+
+/**
+ * The plan of one environment: how `fresh` (a new synthesis) differs from `current` (what is in
+ * dist/, last synthesized and, presumably, applied). Pure. Secret values are compared decoded and
+ * never leave this function: a Secret change lists key names only.
+ */
+export function planEnvironment(environment: string, current: readonly any[], fresh: readonly any[], synthesizedBefore = true): EnvironmentPlan {
+  const before = new Map(current.map((o) => [identity(o), o]));
+  const after = new Map(fresh.map((o) => [identity(o), o]));
+  const changes: ObjectChange[] = [];
+  for (const [id, object] of after) {
+    const old = before.get(id);
+    if (!old) changes.push({ action: 'add', ...names(object), fields: [] });
+    else if (!isDeepStrictEqual(old, object)) changes.push({ action: 'change', ...names(object), fields: fieldChanges(old, object), data: dataChange(old, object) });
+  }
+  for (const [id, object] of before) {
+    if (!after.has(id)) changes.push({ action: 'remove', ...names(object), fields: [] });
+  }
+
+  const rollouts: Rollout[] = [];
+  const warnings: string[] = [];
+  const changeOf = (kind: string, name: string, namespace?: string) =>
+    changes.find((c) => c.kind === kind && c.name === name && c.namespace === namespace && c.action === 'change');
+  for (const [id, workload] of after) {
+    const old = before.get(id);
+    const template = workload.spec?.template;
+    if (!old || !template?.spec?.containers) continue;
+    const consumed = consumedObjects(template.spec)
+      .map((ref) => ({ ref, change: changeOf(ref.kind, ref.name, workload.metadata.namespace) }))
+      .filter(({ change }) => change?.data !== undefined && hasDataChanges(change.data));
+    const label = `${workload.kind} ${workload.metadata.name}`;
+    if (isDeepStrictEqual(old.spec?.template, template)) {
+      for (const { ref } of consumed) {
+        warnings.push(`${label} reads ${ref.kind} ${ref.name}, whose data changes, but its pod template does not: running pods keep the old values until restarted`);
+      }
+      continue;
+    }
+    const reasons = consumed.map(({ ref, change }) => `${ref.kind} ${ref.name}: ${describeData(change!.data!)}`);
+    for (const field of fieldChanges(old.spec.template, template, 'spec.template')) {
+      // The restart hashes only restate the data changes listed above.
+      if (consumed.length > 0 && RESTART_HASH_FIELD.test(field.path)) continue;
+      reasons.push(describeField(field));
+    }
+    rollouts.push({ workload: label, reasons });
+  }
+  return { environment, synthesizedBefore, changes: sortChanges(changes), rollouts, warnings };
+}
+
+function identity(object: any): string {
+  return JSON.stringify([object.apiVersion, object.kind, object.metadata?.namespace ?? '', object.metadata?.name]);
+}
+
+function names(object: any): { kind: string; name: string; namespace?: string } {
+  return { kind: object.kind, name: object.metadata?.name, namespace: object.metadata?.namespace };
+}
+
+/** The ConfigMaps and Secrets a pod spec reads: envFrom, env valueFrom, volumes, pull secrets. */
+function consumedObjects(pod: any): { kind: 'ConfigMap' | 'Secret'; name: string }[] {
+  const refs: { kind: 'ConfigMap' | 'Secret'; name: string }[] = [];
+  for (const container of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
+    for (const source of container.envFrom ?? []) {
+      if (source.configMapRef) refs.push({ kind: 'ConfigMap', name: source.configMapRef.name });
+      if (source.secretRef) refs.push({ kind: 'Secret', name: source.secretRef.name });
+    }
+    for (const env of container.env ?? []) {
+      if (env.valueFrom?.configMapKeyRef) refs.push({ kind: 'ConfigMap', name: env.valueFrom.configMapKeyRef.name });
+      if (env.valueFrom?.secretKeyRef) refs.push({ kind: 'Secret', name: env.valueFrom.secretKeyRef.name });
+    }
+  }
+  for (const volume of pod.volumes ?? []) {
+    if (volume.configMap) refs.push({ kind: 'ConfigMap', name: volume.configMap.name });
+    if (volume.secret) refs.push({ kind: 'Secret', name: volume.secret.secretName });
+  }
+  for (const pullSecret of pod.imagePullSecrets ?? []) refs.push({ kind: 'Secret', name: pullSecret.name });
+  return refs.filter((ref, i) => refs.findIndex((r) => r.kind === ref.kind && r.name === ref.name) === i);
+}
+
+/** The data of a ConfigMap or Secret as key → text (Secret `data` decoded from base64). */
+function decodedData(object: any): Record<string, string> {
+  const data: Record<string, string> = {};
+  const decode = object.kind === 'Secret';
+  for (const [key, value] of Object.entries<string>(object.data ?? {})) data[key] = decode ? Buffer.from(value, 'base64').toString('utf8') : value;
+  for (const [key, value] of Object.entries<string>(object.binaryData ?? {})) data[key] = `<binary ${Buffer.from(value, 'base64').length} bytes>`;
+  for (const [key, value] of Object.entries<string>(object.stringData ?? {})) data[key] = value;
+  return data;
+}
+
+function dataChange(before: any, after: any): DataChange | undefined {
+  if (!DATA_KINDS.has(after.kind)) return undefined;
+  const [old, now] = [decodedData(before), decodedData(after)];
+  const added = Object.keys(now).filter((k) => !(k in old)).sort();
+  const removed = Object.keys(old).filter((k) => !(k in now)).sort();
+  const changed = Object.keys(now).filter((k) => k in old && old[k] !== now[k]).sort();
+  if (after.kind === 'Secret') return { added, removed, changed };
+  const values: Record<string, [string | undefined, string | undefined]> = {};
+  for (const key of [...added, ...removed, ...changed]) values[key] = [old[key], now[key]];
+  return { added, removed, changed, values };
+}
+
+function hasDataChanges(data: DataChange): boolean {
+  return data.added.length + data.removed.length + data.changed.length > 0;
+}
+
+/** The leaves that differ, outside a ConfigMap's or Secret's data. */
+function fieldChanges(before: any, after: any, root = ''): FieldChange[] {
+  const changes: FieldChange[] = [];
+  const skipData = DATA_KINDS.has(after?.kind) && root === '';
+  const walk = (a: any, b: any, path: string, depth: number) => {
+    if (isDeepStrictEqual(a, b)) return;
+    if (depth === 0 && skipData) {
+      for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+        if (!DATA_FIELDS.includes(key)) walk(a[key], b[key], key, 1);
+      }
+      return;
+    }
+    if (isContainer(a) && isContainer(b) && Array.isArray(a) === Array.isArray(b)) {
+      const keys = Array.isArray(a)
+        ? [...Array(Math.max(a.length, b.length)).keys()].map(String)
+        : [...new Set([...Object.keys(a), ...Object.keys(b)])];
+      for (const key of keys) walk(a[key as any], b[key as any], childPath(path, key, Array.isArray(a)), depth + 1);
+      return;
+    }
+    changes.push({ path, before: a === undefined ? undefined : JSON.stringify(a), after: b === undefined ? undefined : JSON.stringify(b) });
+  };
+  walk(before, after, root, 0);
+  return changes;
+}
+
+function isContainer(value: unknown): value is Record<string, any> {
+  return typeof value === 'object' && value !== null;
+}
+
+function childPath(path: string, key: string, index: boolean): string {
+  if (index) return `${path}[${key}]`;
+  const segment = /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : JSON.stringify(key);
+  return path === '' ? segment : /^[A-Za-z_]/.test(segment) ? `${path}.${segment}` : `${path}[${segment}]`;
+}
+
+function sortChanges(changes: ObjectChange[]): ObjectChange[] {
+  const order = { remove: 0, change: 1, add: 2 };
+  return changes.sort((a, b) => order[a.action] - order[b.action] || `${a.kind} ${a.name}`.localeCompare(`${b.kind} ${b.name}`));
+}
+
+const MAX_SHOWN = 72;
+
+function shorten(json: string | undefined): string {
+  if (json === undefined) return '(none)';
+  // A restart hash reads as well by its first hex digits.
+  const hash = /^"((?:hmac-)?sha256:[0-9a-f]{12})[0-9a-f]{52}"$/.exec(json);
+  if (hash) return `"${hash[1]}…"`;
+  return json.length > MAX_SHOWN ? `${json.slice(0, MAX_SHOWN - 1)}…` : json;
+}
+
+function describeField(field: FieldChange): string {
+  if (field.before === undefined) return `${field.path}: added ${shorten(field.after)}`;
+  if (field.after === undefined) return `${field.path}: removed (was ${shorten(field.before)})`;
+  return `${field.path}: ${shorten(field.before)} → ${shorten(field.after)}`;
+}
+
+function describeData(data: DataChange): string {
+  const parts: string[] = [];
+  if (data.values) {
+    const show = (key: string) => {
+      const [old, now] = data.values![key];
+      return old === undefined ? `${key}=${shorten(JSON.stringify(now))}` : now === undefined ? key : `${key} ${shorten(JSON.stringify(old))} → ${shorten(JSON.stringify(now))}`;
+    };
+    if (data.changed.length) parts.push(`changed ${data.changed.map(show).join(', ')}`);
+    if (data.added.length) parts.push(`added ${data.added.map(show).join(', ')}`);
+    if (data.removed.length) parts.push(`removed ${data.removed.map(show).join(', ')}`);
+  } else {
+    // A Secret: names only.
+    if (data.changed.length) parts.push(`changed ${data.changed.join(', ')}`);
+    if (data.added.length) parts.push(`added ${data.added.join(', ')}`);
+    if (data.removed.length) parts.push(`removed ${data.removed.join(', ')}`);
+  }
+  return parts.join('; ');
+}
+
+/** Whether the plan changes anything. */
+export function hasChanges(plan: EnvironmentPlan): boolean {
+  return plan.changes.length > 0;
+}
+
+/** The report of one environment's plan. */
+export function renderPlan(plan: EnvironmentPlan, folder: string, out: Output): string[] {
+  const lines: string[] = [];
+  if (!plan.synthesizedBefore) lines.push(out.warn(`${plan.environment}: ${folder}/ does not exist yet: every object is new`));
+  if (!hasChanges(plan)) {
+    lines.push(`${plan.environment}: no changes (${folder}/ matches a fresh synthesis)`);
+    return lines;
+  }
+  lines.push(out.bold(`${plan.environment}: ${folder}/ → fresh synthesis`));
+  const marks = { add: out.added('+'), remove: out.removed('-'), change: out.warn('~') };
+  for (const change of plan.changes) {
+    lines.push(`  ${marks[change.action]} ${change.kind} ${change.name}`);
+    if (change.data && hasDataChanges(change.data)) lines.push(`      data: ${describeData(change.data)}`);
+    for (const field of change.fields) lines.push(`      ${describeField(field)}`);
+  }
+  for (const rollout of plan.rollouts) {
+    lines.push(out.bold(`  ${rollout.workload} will roll: its pod template changes`));
+    for (const reason of rollout.reasons) lines.push(`      ${reason}`);
+  }
+  for (const warning of plan.warnings) lines.push(out.warn(`  warning: ${warning}`));
+  const count = (action: ObjectChange['action']) => plan.changes.filter((c) => c.action === action).length;
+  lines.push(`${plan.environment}: ${count('add')} to add, ${count('change')} to change, ${count('remove')} to remove; ` +
+    `${plan.rollouts.length} workload${plan.rollouts.length === 1 ? '' : 's'} will roll`);
+  return lines;
+}
+
+/**
+ * The objects of the YAML files in `folder` (as synth writes them: one or more documents per
+ * file). Errors name the file and line, never the content: Secret files are read here.
+ */
+export function readManifests(folder: string): any[] {
+  const objects: any[] = [];
+  for (const name of readdirSync(folder).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    const file = join(folder, name);
+    // YAML 1.1, as cdk8s writes it, so a value like "yes" or "0755" reads back as written.
+    for (const document of parseAllDocuments(readFileSync(file, 'utf8'), { version: '1.1' })) {
+      const error = document.errors[0];
+      if (error) throw new Error(`${file}:${error.linePos?.[0].line ?? '?'}: not valid YAML (${error.code}); run synth again, or delete the file`);
+      const object = document.toJSON();
+      if (object && typeof object === 'object' && Object.keys(object).length > 0) objects.push(object);
+    }
+  }
+  return objects;
+}
+
+/**
+ * `npm run plan`: for the environments in TASK_API_ENV, what a fresh synthesis would change
+ * against `$CDK8S_OUTDIR/<environment>/` (default dist), which it never writes. Exit codes as
+ * `kubectl diff`: 0 no changes, 1 changes, 2 an error.
+ */
+export function main(processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO): number {
+  try {
+    const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
+    const outdir = processEnv.CDK8S_OUTDIR || 'dist';
+    const out = outputFor(io.isTTY, processEnv);
+    let changed = false;
+    for (const { environment, objects } of synthEnvironments(names, { envDir: 'env', processEnv })) {
+      const folder = join(outdir, environment);
+      const before = existsSync(folder) && statSync(folder).isDirectory();
+      const plan = planEnvironment(environment, before ? readManifests(folder) : [], objects, before);
+      renderPlan(plan, folder, out).forEach((line) => io.out(line));
+      changed ||= hasChanges(plan);
+    }
+    return changed ? 1 : 0;
+  } catch (error) {
+    io.err(`plan failed: ${(error as Error).message}`);
+    if (processEnv.TASK_API_DEBUG) io.err(String((error as Error).stack));
+    return 2;
+  }
+}
+
+if (require.main === module) {
+  process.exitCode = main(process.env);
+}

@@ -1,0 +1,197 @@
+/**
+ * Validation of synthesized objects before anything is written: the Kubernetes OpenAPI schema
+ * (through kubernetes-models' precompiled validators) plus the rules the API server applies that
+ * the schema does not express (names, data keys, labels, sizes). Pure: objects in, messages out.
+ *
+ * Messages name the object and the field, never a value: Secret data passes through here.
+ */
+
+/** A model class of kubernetes-models: `new Model(json).validate()` throws on a schema violation. */
+type ModelClass = new (data: any) => { validate(): void };
+
+let models: Readonly<Record<string, ModelClass>> | undefined;
+
+/**
+ * The models by `apiVersion/kind`, loaded on first use (about 55 ms bundled, see
+ * lib/schema-models.ts) so that importing this module costs nothing.
+ */
+function schemaModels(): Readonly<Record<string, ModelClass>> {
+  if (!models) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const m = require('./schema-models');
+    models = {
+      'v1/Namespace': m.Namespace,
+      'v1/ConfigMap': m.ConfigMap,
+      'v1/Secret': m.Secret,
+      'v1/Service': m.Service,
+      'apps/v1/Deployment': m.Deployment,
+      'bitnami.com/v1alpha1/SealedSecret': m.SealedSecret,
+      'external-secrets.io/v1/ExternalSecret': m.ExternalSecret,
+    };
+  }
+  return models;
+}
+
+/** The kinds `validateObjects` has a schema for, as `apiVersion/kind`. */
+export function validatedKinds(): string[] {
+  return Object.keys(schemaModels());
+}
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
+/** ConfigMap and Secret data, decoded, is limited to 1 MiB per object. */
+const MAX_DATA_BYTES = 1024 * 1024;
+/** All annotations of an object together. */
+const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+/**
+ * Every problem of `objects`, one message each: `<Kind> <name>: <field>: <what is wrong>`.
+ * An object of a kind without a schema is a problem too, so that nothing goes unchecked.
+ */
+export function validateObjects(objects: readonly any[]): string[] {
+  const problems: string[] = [];
+  for (const object of objects) {
+    const what = `${object?.kind ?? '(no kind)'} ${object?.metadata?.name ?? '(no name)'}`;
+    for (const problem of [...schemaProblems(object), ...namingProblems(object)]) problems.push(`${what}: ${problem}`);
+  }
+  return problems;
+}
+
+function schemaProblems(object: any): string[] {
+  const type = `${object?.apiVersion}/${object?.kind}`;
+  const Model = schemaModels()[type];
+  if (!Model) return [`no schema for ${type}: add its model to lib/schema-models.ts`];
+  try {
+    new Model(object).validate();
+    return [];
+  } catch (error: any) {
+    if (!Array.isArray(error?.errors)) throw error;
+    return error.errors.map((e: { instancePath: string; message?: string; keyword: string; params: any }) =>
+      e.keyword === 'required'
+        ? `${fieldPath(e.instancePath, e.params.missingProperty)}: is required`
+        : `${fieldPath(e.instancePath)}: ${e.message}`);
+  }
+}
+
+/** `/spec/template/spec/containers/0/image` → `spec.template.spec.containers[0].image`. */
+function fieldPath(instancePath: string, child?: string): string {
+  const segments = instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (child !== undefined) segments.push(child);
+  return joinPath(segments) || '(the object)';
+}
+
+function joinPath(segments: readonly string[]): string {
+  let path = '';
+  for (const segment of segments) {
+    if (/^\d+$/.test(segment)) path += `[${segment}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(segment)) path += path === '' ? segment : `.${segment}`;
+    else path += `[${JSON.stringify(segment)}]`;
+  }
+  return path;
+}
+
+/** The API server's rules that the OpenAPI schema leaves out (k8s.io/apimachinery validation). */
+function namingProblems(object: any): string[] {
+  const problems: string[] = [];
+  const metadata = object?.metadata ?? {};
+  const kind = object?.kind;
+
+  // Namespaces are DNS-1123 labels, Services DNS-1035 labels (their names become DNS labels and
+  // environment variable prefixes); everything else here is a DNS-1123 subdomain.
+  if (kind === 'Namespace') checkName(problems, 'metadata.name', metadata.name, 'label');
+  else if (kind === 'Service') checkName(problems, 'metadata.name', metadata.name, 'dns1035');
+  else checkName(problems, 'metadata.name', metadata.name, 'subdomain');
+  if (metadata.namespace !== undefined) checkName(problems, 'metadata.namespace', metadata.namespace, 'label');
+  checkLabels(problems, 'metadata.labels', metadata.labels);
+  checkAnnotations(problems, 'metadata.annotations', metadata.annotations);
+
+  if (kind === 'ConfigMap' || kind === 'Secret') {
+    const maps = kind === 'ConfigMap' ? ['data', 'binaryData'] : ['data', 'stringData'];
+    let bytes = 0;
+    const seen = new Set<string>();
+    for (const map of maps) {
+      for (const [key, value] of Object.entries<any>(object[map] ?? {})) {
+        if (!isDataKey(key)) problems.push(`${map}[${JSON.stringify(key)}]: is not a valid key: use letters, digits, '-', '_' and '.' (at most 253, not '.', '..' or starting with '..')`);
+        if (kind === 'ConfigMap' && seen.has(key)) problems.push(`${map}[${JSON.stringify(key)}]: is also in data; a key may be in only one of data and binaryData`);
+        seen.add(key);
+        const base64 = (kind === 'Secret' && map === 'data') || map === 'binaryData';
+        if (typeof value === 'string') bytes += base64 ? Buffer.from(value, 'base64').length : Buffer.byteLength(value);
+      }
+    }
+    if (bytes > MAX_DATA_BYTES) problems.push(`data: ${bytes} bytes is over the 1 MiB limit of a ${kind}`);
+  }
+
+  if (kind === 'Service') {
+    checkSelector(problems, 'spec.selector', object.spec?.selector);
+    for (const [i, port] of (object.spec?.ports ?? []).entries()) {
+      if (port?.name !== undefined) checkName(problems, `spec.ports[${i}].name`, port.name, 'label');
+    }
+  }
+
+  if (kind === 'Deployment') {
+    checkSelector(problems, 'spec.selector.matchLabels', object.spec?.selector?.matchLabels);
+    const template = object.spec?.template;
+    checkLabels(problems, 'spec.template.metadata.labels', template?.metadata?.labels);
+    checkAnnotations(problems, 'spec.template.metadata.annotations', template?.metadata?.annotations);
+    const pod = template?.spec ?? {};
+    for (const list of ['initContainers', 'containers']) {
+      for (const [i, container] of (pod[list] ?? []).entries()) {
+        checkName(problems, `spec.template.spec.${list}[${i}].name`, container?.name, 'label');
+      }
+    }
+    for (const [i, volume] of (pod.volumes ?? []).entries()) {
+      checkName(problems, `spec.template.spec.volumes[${i}].name`, volume?.name, 'label');
+    }
+  }
+  return problems;
+}
+
+function checkName(problems: string[], field: string, name: unknown, rule: 'label' | 'subdomain' | 'dns1035'): void {
+  if (typeof name !== 'string') return; // the schema reports a missing or mistyped name
+  const [pattern, max, what] = rule === 'subdomain'
+    ? [DNS1123_SUBDOMAIN, 253, "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"]
+    : rule === 'label'
+      ? [DNS1123_LABEL, 63, "a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit"]
+      : [DNS1035_LABEL, 63, "a DNS-1035 label: lowercase letters, digits and '-', starting with a letter and ending with a letter or digit"];
+  if (!pattern.test(name) || name.length > max) problems.push(`${field}: ${JSON.stringify(name)} must be ${what} (at most ${max} characters)`);
+}
+
+/** A label or annotation key: `[prefix/]name`, prefix a DNS-1123 subdomain, name at most 63. */
+function qualifiedNameProblem(key: string): string | undefined {
+  const parts = key.split('/');
+  if (parts.length > 2) return 'has more than one \'/\'';
+  const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]];
+  if (prefix !== undefined && (!DNS1123_SUBDOMAIN.test(prefix) || prefix.length > 253)) return 'has a prefix that is not a DNS-1123 subdomain';
+  if (!LABEL_NAME.test(name) || name.length > 63) return "must be at most 63 letters, digits, '-', '_' or '.' (after an optional prefix/), starting and ending with a letter or digit";
+  return undefined;
+}
+
+function checkLabels(problems: string[], field: string, labels: Record<string, unknown> | undefined): void {
+  for (const [key, value] of Object.entries(labels ?? {})) {
+    const keyProblem = qualifiedNameProblem(key);
+    if (keyProblem) problems.push(`${field}[${JSON.stringify(key)}]: the key ${keyProblem}`);
+    if (typeof value === 'string' && (!LABEL_VALUE.test(value) || value.length > 63)) {
+      problems.push(`${field}[${JSON.stringify(key)}]: the value ${JSON.stringify(value)} must be empty or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit`);
+    }
+  }
+}
+
+const checkSelector = checkLabels;
+
+function checkAnnotations(problems: string[], field: string, annotations: Record<string, unknown> | undefined): void {
+  let bytes = 0;
+  for (const [key, value] of Object.entries(annotations ?? {})) {
+    const keyProblem = qualifiedNameProblem(key);
+    if (keyProblem) problems.push(`${field}[${JSON.stringify(key)}]: the key ${keyProblem}`);
+    bytes += key.length + (typeof value === 'string' ? Buffer.byteLength(value) : 0);
+  }
+  if (bytes > MAX_ANNOTATIONS_BYTES) problems.push(`${field}: ${bytes} bytes is over the 256 KiB limit of an object's annotations`);
+}
+
+function isDataKey(key: string): boolean {
+  return DATA_KEY.test(key) && key.length <= 253 && key !== '.' && key !== '..' && !key.startsWith('..');
+}

@@ -1,0 +1,174 @@
+import { appendFileSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { synthEnvironments, SynthesizedEnvironment } from '../main';
+import { explainEnvironment, main, renderComparison, renderContainer } from '../lib/explain';
+import { outputFor } from '../lib/terminal';
+import { project, runBuilt, writeSecretsFile } from './cli-support';
+import { committedEnvDir, fakeSecrets } from './support';
+
+function synthDev(envDir = committedEnvDir(), inBothLayers: string[] = []): SynthesizedEnvironment {
+  return synthEnvironments(['dev'], { envDir, processEnv: {}, exceptions: { notSecret: [], inBothLayers } })[0];
+}
+
+function varsOf(synthesized: SynthesizedEnvironment) {
+  const [explanation] = explainEnvironment(synthesized);
+  return Object.fromEntries(explanation.vars.map((v) => [v.name, v]));
+}
+
+const PLAIN = outputFor(false, {});
+const TERMINAL = outputFor(true, {});
+
+describe('explainEnvironment', () => {
+  test('explains the one container of dev, each key traced to its env file line', () => {
+    const explanations = explainEnvironment(synthDev());
+    expect(explanations.map((e) => [e.environment, e.workload, e.container, e.namespace])).toEqual([['dev', 'Deployment task-api', 'task-api', 'task-api-dev']]);
+    const vars = varsOf(synthDev());
+    expect(vars.LOG_LEVEL).toMatchObject({ value: 'debug', from: expect.stringMatching(/dev\.env:2 \(environment\) via ConfigMap task-api-config$/) });
+    expect(vars.LOG_LEVEL.overrides).toEqual([expect.stringMatching(/defaults\.env:3 \(defaults\)$/)]);
+    expect(vars.ENABLE_METRICS.overrides).toEqual([]);
+    expect(vars.DATABASE_PASSWORD).toMatchObject({ secret: true, from: expect.stringMatching(/dev\.secrets\.env:3 \(secrets\) via Secret task-api-secrets$/) });
+  });
+
+  test('precedence: a secret outranks the ConfigMap, which holds the environment file over the defaults', () => {
+    const envDir = committedEnvDir();
+    writeFileSync(join(envDir, 'defaults.env'), 'SHADOWED=from-defaults\n');
+    writeFileSync(join(envDir, 'dev.env'), '# comment\nSHADOWED=from-environment\n');
+    appendFileSync(join(envDir, 'dev.secrets.env'), 'SHADOWED=fake-from-secrets\n');
+    const shadowed = varsOf(synthDev(envDir, ['SHADOWED'])).SHADOWED;
+    expect(shadowed.value).toBe('fake-from-secrets');
+    expect(shadowed.secret).toBe(true);
+    expect(shadowed.from).toBe(`${join(envDir, 'dev.secrets.env')}:9 (secrets) via Secret task-api-secrets`);
+    expect(shadowed.overrides).toEqual([
+      `${join(envDir, 'defaults.env')}:1 (defaults)`,
+      `${join(envDir, 'dev.env')}:2 (environment) via ConfigMap task-api-config`,
+    ]);
+  });
+
+  test('follows a prefix and $(VAR) expansion in the pod template, with provenance', () => {
+    const synthesized = synthDev();
+    const container = synthesized.objects.find((o) => o.kind === 'Deployment').spec.template.spec.containers[0];
+    container.envFrom[1].prefix = 'SECRET_';
+    container.env = [
+      { name: 'LOG_LEVEL', value: 'pinned-$(LOG_LEVEL)' },
+      { name: 'URL', value: '$(API_BASE_URL)/v1?level=$(LOG_LEVEL)&price=$$5&$(UNSET)' },
+      { name: 'DSN', value: 'postgres://app:$(SECRET_DATABASE_PASSWORD)@db' },
+    ];
+    const vars = varsOf(synthesized);
+    expect(vars.SECRET_DATABASE_PASSWORD.from).toMatch(/via Secret task-api-secrets with prefix SECRET_$/);
+    expect(vars.DATABASE_PASSWORD).toBeUndefined();
+    expect(vars.LOG_LEVEL.value).toBe('pinned-debug');
+    expect(vars.LOG_LEVEL.overrides).toEqual([expect.stringMatching(/defaults\.env:3 \(defaults\)$/), expect.stringMatching(/dev\.env:2 \(environment\) via ConfigMap task-api-config$/)]);
+    expect(vars.URL.value).toBe('http://localhost:8000/v1?level=pinned-debug&price=$5&$(UNSET)');
+    expect(vars.URL.from).toBe('env[1] of the container, expanding $(API_BASE_URL) $(LOG_LEVEL)');
+    expect(vars.DSN.secret).toBe(true);
+  });
+});
+
+describe('rendering', () => {
+  test('plain output: one KEY=value line per variable, secrets masked, no colour or padding', () => {
+    const lines = renderContainer(explainEnvironment(synthDev())[0], PLAIN);
+    expect(lines[0]).toBe('dev: Deployment task-api, container task-api (namespace task-api-dev)');
+    expect(lines).toContainEqual(expect.stringMatching(/^LOG_LEVEL=debug {2}# \S*dev\.env:2 \(environment\) via ConfigMap task-api-config; overrides \S*defaults\.env:3 \(defaults\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^DATABASE_PASSWORD=<secret, 26 bytes> {2}# /));
+    expect(lines).toContain('TASK_API_SERVICE_HOST=<cluster IP>  # link variable of Service task-api, set by the cluster');
+    expect(lines.join('\n')).not.toMatch(/\x1b\[/);
+    expect(lines.join('\n')).not.toContain('fake-dev');
+  });
+
+  test('terminal output: aligned columns in colour, and NO_COLOR keeps the alignment only', () => {
+    const coloured = renderContainer(explainEnvironment(synthDev())[0], TERMINAL);
+    expect(coloured.join('\n')).toMatch(/\x1b\[35m<secret, 26 bytes>\x1b\[0m/);
+    const plain = renderContainer(explainEnvironment(synthDev())[0], outputFor(true, { NO_COLOR: '1' }));
+    expect(plain.join('\n')).not.toMatch(/\x1b\[/);
+    const valueAt = plain[1].indexOf('VALUE');
+    const line = (key: string) => plain.find((l) => l.trimStart().startsWith(`${key} `))!;
+    expect(line('LOG_LEVEL').indexOf('debug')).toBe(valueAt);
+    expect(line('DATABASE_PASSWORD').indexOf('<secret, 26 bytes>')).toBe(valueAt);
+    expect(line('REQUEST_TIMEOUT_MS').indexOf('30000')).toBe(valueAt);
+  });
+
+  test('the comparison shows per key whether environments agree, differ or lack it, secrets masked', () => {
+    const envDir = committedEnvDir();
+    appendFileSync(join(envDir, 'staging.env'), 'ONLY_STAGING=yes\n');
+    const processEnv = { GITHUB_USERNAME: 'fake-user', GITHUB_TOKEN: 'fake-token' };
+    for (const environment of ['staging', 'production']) {
+      const secrets = { ...fakeSecrets(environment), OPENAI_API_KEY: 'fake-shared-key' };
+      writeFileSync(join(envDir, `${environment}.secrets.env`), Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`).join(''));
+    }
+    const explanations = synthEnvironments(['staging', 'production'], { envDir, processEnv }).flatMap(explainEnvironment);
+    const lines = renderComparison(explanations, PLAIN);
+    expect(lines).toEqual([
+      'Deployment task-api, container task-api, across staging, production',
+      'API_BASE_URL: staging=https://staging.api.example.com production=https://api.example.com  # differs',
+      'DATABASE_PASSWORD: staging=<secret> production=<secret>  # differs',
+      'ENABLE_METRICS: staging=true production=true  # same',
+      'LOG_LEVEL: staging=debug production=warning  # differs',
+      'MAX_CONNECTIONS: staging=100 production=200  # differs',
+      'NODE_ENV: staging=production production=production  # same',
+      'ONLY_STAGING: staging=yes production=—  # missing in production',
+      'OPENAI_API_KEY: staging=<secret> production=<secret>  # same',
+      'REDIS_URL: staging=<secret> production=<secret>  # differs',
+      'REQUEST_TIMEOUT_MS: staging=30000 production=30000  # same',
+      'WEBHOOK_SECRET: staging=<secret> production=<secret>  # differs',
+    ]);
+  });
+});
+
+describe('npm run explain (build/lib/explain.js)', () => {
+  const CANARIES = ['fake-canary-database-password-7f3a', 'fake-canary-openai-key-91bd', 'fake-canary-github-token-22c8', 'fake-canary-hash-key-0e41'];
+
+  function canaryProject(): string {
+    const root = project();
+    for (const environment of ['staging', 'production']) {
+      writeSecretsFile(root, environment, {
+        ...fakeSecrets(environment),
+        DATABASE_PASSWORD: CANARIES[0],
+        OPENAI_API_KEY: CANARIES[1],
+        GITHUB_TOKEN: CANARIES[2],
+        TASK_API_HASH_KEY: CANARIES[3],
+      });
+    }
+    writeFileSync(join(root, 'env', 'dev.secrets.env'), `DATABASE_PASSWORD=${CANARIES[0]}\nOPENAI_API_KEY=${CANARIES[1]}\nTASK_API_HASH_KEY=${CANARIES[3]}\n`);
+    return root;
+  }
+
+  test('never prints a secret value, nor its base64, for every environment', () => {
+    const result = runBuilt('lib/explain.js', canaryProject(), { TASK_API_ENV: 'all' });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`DATABASE_PASSWORD=<secret, ${CANARIES[0].length} bytes>`);
+    expect(result.stdout).toContain('Deployment task-api, container task-api, across dev, staging, production');
+    for (const canary of CANARIES) {
+      for (const form of [canary, canary.slice(0, 16), Buffer.from(canary).toString('base64').slice(0, 16)]) expect(result.out).not.toContain(form);
+    }
+  });
+
+  test('explains dev by default, in plain text when stdout is not a terminal', () => {
+    const result = runBuilt('lib/explain.js', project());
+    expect(result.status).toBe(0);
+    expect(result.stdout.split('\n')[0]).toBe('dev: Deployment task-api, container task-api (namespace task-api-dev)');
+    expect(result.stdout).not.toMatch(/\x1b\[/);
+  });
+
+  test('a user mistake is one message on stderr and exit code 1', () => {
+    const root = project();
+    appendFileSync(join(root, 'env', 'dev.env'), 'NOT A LINE\n');
+    const result = runBuilt('lib/explain.js', root);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe("explain failed: env/dev.env:5: expected KEY=value; this line has no '='\n");
+  });
+
+  test('main reports through the given io and returns the exit code', () => {
+    const lines: string[] = [];
+    const errors: string[] = [];
+    const cwd = process.cwd();
+    process.chdir(project());
+    try {
+      expect(main({ TASK_API_ENV: 'nope' }, { out: (l) => lines.push(l), err: (l) => errors.push(l), isTTY: false })).toBe(1);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(lines).toEqual([]);
+    expect(errors).toEqual(['explain failed: TASK_API_ENV names an unknown environment: "nope"; known: dev, staging, production (or all)']);
+  });
+});

