@@ -142,6 +142,10 @@ export class TaskApiApp extends Construct {
         JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
       );
     }
+    // No Docker-link variables for the namespace's Services: the Service `task-api` would inject
+    // TASK_API_PORT=tcp://... and friends, which a settings class reading the TASK_API_ prefix
+    // would take for configuration. Configuration comes from the layers only.
+    ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/enableServiceLinks', false));
     // The read-only root filesystem still needs somewhere for Python's temporary files.
     this.container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp'));
     this.layers.attachTo(this.deployment, this.container);

@@ -70,7 +70,9 @@ describe('rendering', () => {
     expect(lines[0]).toBe('dev: Deployment task-api, container task-api (namespace task-api-dev)');
     expect(lines).toContainEqual(expect.stringMatching(/^LOG_LEVEL=debug {2}# \S*dev\.env:2 \(environment\) via ConfigMap task-api-config; overrides \S*defaults\.env:3 \(defaults\)$/));
     expect(lines).toContainEqual(expect.stringMatching(/^DATABASE_PASSWORD=<secret, 26 bytes> {2}# /));
-    expect(lines).toContain('TASK_API_SERVICE_HOST=<cluster IP>  # link variable of Service task-api, set by the cluster');
+    expect(lines).toContain('KUBERNETES_SERVICE_HOST=<cluster IP>  # link variable of Service kubernetes, set by the cluster');
+    // enableServiceLinks is off: the namespace's own Service injects nothing.
+    expect(lines.join('\n')).not.toContain('TASK_API_SERVICE_HOST');
     expect(lines.join('\n')).not.toMatch(/\x1b\[/);
     expect(lines.join('\n')).not.toContain('fake-dev');
   });

@@ -34,6 +34,10 @@ describe('TaskApiApp', () => {
     expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
   });
 
+  test('turns off service link variables, so only the layers configure the container', () => {
+    expect(findObject(synth(), 'Deployment', 'task-api').spec.template.spec.enableServiceLinks).toBe(false);
+  });
+
   test('the security context can be relaxed for an image that runs as root', () => {
     const deployment = findObject(synth({
       securityContext: { ensureNonRoot: false, readOnlyRootFilesystem: false },
