@@ -2,7 +2,7 @@ import { App, Chart } from 'cdk8s';
 import { ENVIRONMENTS, EnvironmentSettings, selectEnvironments } from './lib/environments';
 import { manifestFiles, writeEnvironment } from './lib/output';
 import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from './lib/layers';
-import { TaskApiApp } from './lib/task-api-app';
+import { TaskApiApp, TaskApiAppProps } from './lib/task-api-app';
 
 /** Where the inputs are and what the process environment holds. */
 export interface SynthOptions {
@@ -25,7 +25,12 @@ export interface SynthesizedEnvironment {
 
 /** Builds one environment's Task API into `chart`. */
 export function buildTaskApi(chart: Chart, settings: EnvironmentSettings, layers: ResolvedLayers): TaskApiApp {
-  return new TaskApiApp(chart, 'TaskApi', {
+  return new TaskApiApp(chart, 'TaskApi', taskApiProps(settings, layers));
+}
+
+/** An environment's settings and resolved layers as TaskApiApp props. */
+export function taskApiProps(settings: EnvironmentSettings, layers: ResolvedLayers): TaskApiAppProps {
+  return {
     namespace: settings.namespace,
     image: settings.image,
     replicas: settings.replicas,
@@ -34,7 +39,7 @@ export function buildTaskApi(chart: Chart, settings: EnvironmentSettings, layers
     secrets: valuesOf(layers.secrets),
     hashKey: layers.hashKey,
     registry: layers.registry ? { username: layers.registry.username, password: layers.registry.password } : undefined,
-  });
+  };
 }
 
 /**
@@ -104,6 +109,12 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, l
   }
 }
 
-if (require.main === module) {
+/**
+ * The synth program: what `node build/main.js` runs, and what the startup snapshot
+ * (main-snapshot.ts) runs when it is deserialized.
+ */
+export function runSynthProgram(): void {
   process.exitCode = main(process.env);
 }
+
+if (require.main === module) runSynthProgram();
