@@ -27,6 +27,14 @@ export const BUILD_DIR = join(ROOT, 'build');
 const INFO_FILE = join(BUILD_DIR, 'build-info.json');
 const SNAPSHOT_ENTRY = 'main-snapshot.ts';
 
+/**
+ * Banner for a bundle whose entry is not main.ts. main.ts runs the synth program when
+ * `require.main === module`, and in a bundle `module` is the bundle's own: true for any entry.
+ * This shadows it with a module that is not the main one. (`node --build-snapshot` also needs
+ * it: Node 20 runs the snapshot entry without `module` or `exports`.)
+ */
+export const NOT_MAIN_MODULE = 'var module = { exports: {} }, exports = module.exports;';
+
 /** The programs to bundle, relative to the root: main.ts and bin/*.ts. */
 function entryPoints() {
   const bin = existsSync(join(ROOT, 'bin')) ? readdirSync(join(ROOT, 'bin')).filter((f) => f.endsWith('.ts')).sort().map((f) => `bin/${f}`) : [];
@@ -88,9 +96,7 @@ async function build() {
     ...options,
     entryPoints: [SNAPSHOT_ENTRY],
     outfile: join(BUILD_DIR, 'main-snapshot.js'),
-    // `node --build-snapshot` runs the file without `module` or `exports` (Node 20), and main.ts
-    // asks `require.main === module`: give it a module that is not the main one.
-    banner: { js: 'var module = { exports: {} }, exports = module.exports;' },
+    banner: { js: NOT_MAIN_MODULE },
   });
   const outputs = [];
   for (const file of [...programs.outputFiles, ...snapshotEntry.outputFiles]) {
