@@ -124,6 +124,10 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+function usageFile(size) {
+  return join(WORK, `usage-fleet-${size}.jsonl`);
+}
+
 function filesIn(dir) {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
@@ -159,8 +163,8 @@ async function main() {
   const fleet = Object.fromEntries(FLEET_SIZES.map((size) => [size, {
     name: `fleet of ${size} services`,
     cwd: fleets[size],
-    env: childEnv({ BENCH_PEAK_RSS_FILE: join(WORK, `peak-rss-${size}.txt`) }),
-    commands: [[process.execPath, '--require', join(ROOT, 'bench', 'peak-rss.cjs'), fleetProgram]],
+    env: childEnv({ BENCH_USAGE_FILE: usageFile(size) }),
+    commands: [[process.execPath, '--require', join(ROOT, 'bench', 'resource-usage.cjs'), fleetProgram]],
   }]));
 
   // Each contender once, checked: the numbers below are worth nothing if a contender did not do the work.
@@ -177,20 +181,20 @@ async function main() {
       const deployments = filesIn(join(fleets[size], 'dist', e)).filter((f) => f.startsWith('4-deployment-')).length;
       if (deployments !== size) throw new Error(`the fleet of ${size} wrote ${deployments} Deployments for ${e}`);
     }
-    rmSync(join(WORK, `peak-rss-${size}.txt`), { force: true });
+    rmSync(usageFile(size), { force: true });
   }
 
   const runs = (normal, quick) => (QUICK ? quick : normal);
   log('bench: synth program against kubectl kustomize');
   const small = measure([contenders.synth, contenders.plain, contenders.kustomize, contenders.launcher, contenders.npm], runs({ warmups: 2, runs: 15 }, { warmups: 1, runs: 3 }));
   log('bench: npx cdk8s synth against the stock ts-node template');
-  const cli = measure([contenders.cdk8s, contenders.cdk8sTsNode], runs({ warmups: 1, runs: 3 }, { warmups: 0, runs: 1 }));
+  const cli = measure([contenders.cdk8s, contenders.cdk8sTsNode], runs({ warmups: 1, runs: 4 }, { warmups: 0, runs: 1 }));
   log('bench: fleets of 10, 100 and 1000 services');
-  const scale = measure(FLEET_SIZES.map((size) => fleet[size]), runs({ warmups: 1, runs: 3 }, { warmups: 0, runs: 1 }));
-  const peakRss = Object.fromEntries(FLEET_SIZES.map((size) => {
-    const values = readFileSync(join(WORK, `peak-rss-${size}.txt`), 'utf8').trim().split('\n').map(Number);
-    return [size, Math.max(...values) / 1024];
-  }));
+  const scale = measure(FLEET_SIZES.map((size) => fleet[size]), runs({ warmups: 1, runs: 4 }, { warmups: 0, runs: 1 }));
+  // Peak memory and CPU time as the fleet programs reported them (timed runs and warm-ups).
+  const usage = Object.fromEntries(FLEET_SIZES.map((size) => [size, readFileSync(usageFile(size), 'utf8').trim().split('\n').map((line) => JSON.parse(line))]));
+  const peakRss = Object.fromEntries(FLEET_SIZES.map((size) => [size, Math.max(...usage[size].map((u) => u.maxRSS)) / 1024]));
+  const cpuSeconds = Object.fromEntries(FLEET_SIZES.map((size) => [size, median(usage[size].map((u) => u.cpu / 1e6))]));
 
   const m = (results, contender) => results.get(contender.name).median;
   const medians = {
@@ -208,6 +212,8 @@ async function main() {
     synth_plain_vs_kustomize: medians.synth_program_plain / medians.kustomize_3_overlays,
     cdk8s_ts_node_vs_ours: medians.cdk8s_synth_ts_node / medians.cdk8s_synth,
     scale_1000_vs_100: medians.fleet_1000 / medians.fleet_100,
+    // The same in CPU time, which a busy machine disturbs less than elapsed time.
+    scale_1000_vs_100_cpu: cpuSeconds[1000] / cpuSeconds[100],
   };
   // Start-up is a constant in every fleet run; the cost per service shows the slope itself.
   const perServiceMs = {
@@ -225,6 +231,7 @@ async function main() {
     ['synth program without snapshot / kustomize', ratios.synth_plain_vs_kustomize.toFixed(2), ''],
     ['stock ts-node cdk8s synth / ours', `${ratios.cdk8s_ts_node_vs_ours.toFixed(2)}×`, '≥ 2.5×'],
     ['fleet 1000 / fleet 100', ratios.scale_1000_vs_100.toFixed(2), '≤ 11'],
+    ['fleet 1000 / fleet 100, CPU time', ratios.scale_1000_vs_100_cpu.toFixed(2), ''],
     ['ms per service, 10→100 | 100→1000', `${perServiceMs['10_to_100'].toFixed(2)} | ${perServiceMs['100_to_1000'].toFixed(2)}`, ''],
     ['peak RSS, fleet 10 | 100 | 1000', FLEET_SIZES.map((size) => `${peakRss[size].toFixed(0)} MB`).join(' | '), ''],
   ]);
@@ -235,6 +242,7 @@ async function main() {
     ...roundAll(ratios),
     medians_s: roundAll(medians),
     ms_per_service: roundAll(perServiceMs),
+    fleet_cpu_s: Object.fromEntries(FLEET_SIZES.map((size) => [`fleet_${size}`, round(cpuSeconds[size])])),
     peak_rss_mb: Object.fromEntries(FLEET_SIZES.map((size) => [`fleet_${size}`, Math.round(peakRss[size])])),
     synth_program: synth.snapshot ? 'startup snapshot' : `plain (${synth.reason})`,
     runs: { synth_vs_kustomize: small.get(contenders.synth.name).runs, cdk8s: cli.get(contenders.cdk8s.name).runs, fleet: scale.get(fleet[10].name).runs },

@@ -65,7 +65,7 @@ export function staleReason() {
   try {
     info = JSON.parse(readFileSync(INFO_FILE, 'utf8'));
   } catch {
-    return 'not built yet';
+    return 'no complete build yet';
   }
   if (JSON.stringify(info.environment) !== JSON.stringify(environment())) return 'entries, lock file, build script or Node binary changed';
   const changed = Object.entries(info.sources).filter(([path, hash]) => hashFile(path) !== hash);

@@ -12,7 +12,7 @@ const debug = (line) => {
 try {
   await ensureBuilt({ log: debug });
 } catch (error) {
-  console.error(`synth failed: the synth program did not build: ${error.message.split('\n')[0]}`);
+  console.error(`synth failed: the synth program did not build: ${error.message.replace(/\s*\n\s*/g, ' ')}`);
   process.exit(1);
 }
 const result = snapshot.runSynthProgram(BUILD_DIR, {
