@@ -64,20 +64,20 @@ function snapshotProblem(buildDir, env = process.env) {
 }
 
 /**
- * The synth program's command line: `{ args, snapshot, reason }`, args[0] being this Node binary.
- * `reason` says why the snapshot is not used.
+ * The synth program's command line, given the program's own arguments: `{ args, snapshot, reason }`,
+ * args[0] being this Node binary. `reason` says why the snapshot is not used.
  */
-function synthCommand(buildDir, env = process.env) {
-  const plain = [process.execPath, join(buildDir, PLAIN_ENTRY)];
+function synthCommand(buildDir, env = process.env, programArgs = []) {
   const reason = snapshotProblem(buildDir, env);
-  if (reason !== undefined) return { args: plain, snapshot: false, reason };
-  // The script argument is not run (the snapshot's main function is); it becomes process.argv[1].
-  return { args: [process.execPath, '--snapshot-blob', join(buildDir, SNAPSHOT_BLOB), join(buildDir, PLAIN_ENTRY)], snapshot: true };
+  if (reason !== undefined) return { ...plainSynthCommand(buildDir, programArgs), reason };
+  // The script argument is not run (the snapshot's main function is), but process.argv is the
+  // same as on the plain path: [node, build/main.js, ...programArgs].
+  return { args: [process.execPath, '--snapshot-blob', join(buildDir, SNAPSHOT_BLOB), join(buildDir, PLAIN_ENTRY), ...programArgs], snapshot: true };
 }
 
 /** The synth program without the snapshot. */
-function plainSynthCommand(buildDir) {
-  return { args: [process.execPath, join(buildDir, PLAIN_ENTRY)], snapshot: false };
+function plainSynthCommand(buildDir, programArgs = []) {
+  return { args: [process.execPath, join(buildDir, PLAIN_ENTRY), ...programArgs], snapshot: false };
 }
 
 /** Node's exit code when it cannot load a startup snapshot; no JavaScript has run by then. */
@@ -88,18 +88,18 @@ const SNAPSHOT_LOAD_FAILURE = 14;
  * `snapshot` (whether the snapshot ran). Should Node still refuse the snapshot (exit code 14,
  * before any JavaScript ran, so nothing was written), it runs the plain program instead.
  */
-function runSynthProgram(buildDir, { env = process.env, cwd = process.cwd(), stdio = 'inherit', log = () => {} } = {}) {
+function runSynthProgram(buildDir, { args = [], env = process.env, cwd = process.cwd(), stdio = 'inherit', log = () => {} } = {}) {
   const run = (command) => {
     const result = spawnSync(command.args[0], command.args.slice(1), { env, cwd, stdio, encoding: 'utf8' });
     if (result.error) throw result.error;
     return { ...result, snapshot: command.snapshot };
   };
-  const command = synthCommand(buildDir, env);
+  const command = synthCommand(buildDir, env, args);
   log(command.snapshot ? 'from the startup snapshot' : `without the startup snapshot: ${command.reason}`);
   const result = run(command);
   if (!command.snapshot || result.status !== SNAPSHOT_LOAD_FAILURE) return result;
   log('the startup snapshot did not load; running without it (`node scripts/build.mjs --force` rebuilds it)');
-  return run(plainSynthCommand(buildDir));
+  return run(plainSynthCommand(buildDir, args));
 }
 
 module.exports = {

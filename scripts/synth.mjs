@@ -16,6 +16,7 @@ try {
   process.exit(1);
 }
 const result = snapshot.runSynthProgram(BUILD_DIR, {
+  args: process.argv.slice(2),
   // Said even without TASK_API_DEBUG: a snapshot that does not load should be rebuilt.
   log: (line) => (line.includes('did not load') ? console.error(`synth: ${line}`) : debug(line)),
 });

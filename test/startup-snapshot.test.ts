@@ -135,6 +135,21 @@ describe('choosing between the snapshot and the plain program', () => {
     expect(snapshot.synthCommand(dir, {})).toMatchObject({ snapshot: false, reason: 'no startup snapshot was built', args: [process.execPath, join(dir, 'main.js')] });
   });
 
+  test('gives the program the same process.argv from the snapshot as without it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'task-api-build-'));
+    const printArgv = 'console.log(JSON.stringify(process.argv.slice(1).map((a, i) => (i === 0 ? require("path").basename(a) : a))))';
+    writeFileSync(join(dir, 'main.js'), `${printArgv};\n`);
+    writeFileSync(join(dir, 'entry.js'), `require('v8').startupSnapshot.setDeserializeMainFunction(() => { ${printArgv}; });\n`);
+    expect(spawnSync(process.execPath, ['--snapshot-blob', 'synth.blob', '--build-snapshot', 'entry.js'], { cwd: dir, env: cleanEnv() }).status).toBe(0);
+    writeFileSync(join(dir, snapshot.SNAPSHOT_RECORD), JSON.stringify(snapshot.snapshotRecord(join(dir, 'synth.blob'))));
+    const args = ['explain', '--env', 'staging'];
+    const fromSnapshot = snapshot.runSynthProgram(dir, { args, env: cleanEnv(), stdio: 'pipe' });
+    const plain = spawnSync(snapshot.plainSynthCommand(dir, args).args[0], snapshot.plainSynthCommand(dir, args).args.slice(1), { env: cleanEnv(), encoding: 'utf8' });
+    expect(fromSnapshot.snapshot).toBe(true);
+    expect(JSON.parse(fromSnapshot.stdout)).toEqual(['main.js', ...args]);
+    expect(fromSnapshot.stdout).toBe(plain.stdout);
+  });
+
   test('falls back to the plain program, with the same output, when Node still refuses the snapshot', () => {
     const dir = buildDirWithMismatchedBlob();
     const env = cleanEnv({ TASK_API_ENV: 'all' });
