@@ -1,11 +1,12 @@
-// Builds the synth program into build/ with esbuild. No type checking here (`npm run typecheck`,
-// part of `npm test`, does that), so nothing on the synth path runs the TypeScript compiler.
+// Builds the synth program into build/ with esbuild. No type checking here (`tsc`, which
+// `npm test` and `npm run build` run first, does that), so nothing on the synth path runs the
+// TypeScript compiler.
 //
 //   build/main.js       main.ts bundled with its dependencies into one CommonJS file: a run
 //                       resolves and reads one module instead of a few hundred.
 //   build/bin/<x>.js    the same for each bin/*.ts, if there are any.
 //   build/synth.blob    a Node startup snapshot of main-snapshot.ts: the same program with every
-//                       module already loaded, which starts in about half the time.
+//                       module already loaded and warmed up, which starts much faster.
 //   build/synth.blob.json  the Node binary that built the blob, the only one that may load it
 //                       (scripts/startup-snapshot.cjs checks it before every run).
 //
@@ -121,11 +122,11 @@ function buildSnapshot() {
   const partial = `${blob}.${process.pid}.tmp`;
   rmSync(record, { force: true });
   rmSync(blob, { force: true });
-  // Without NODE_OPTIONS: V8 flags given there would be baked into the blob's requirements.
-  const { NODE_OPTIONS, ...env } = process.env;
+  // An environment of PATH only: no NODE_OPTIONS (V8 flags there would become the blob's
+  // requirements), and nothing of the caller's shell, secrets included, can end up in the heap.
   const result = spawnSync(process.execPath, ['--snapshot-blob', partial, '--build-snapshot', join(BUILD_DIR, 'main-snapshot.js')], {
     cwd: BUILD_DIR,
-    env,
+    env: { PATH: process.env.PATH ?? '' },
     encoding: 'utf8',
   });
   if (result.status !== 0) {
