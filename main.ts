@@ -3,7 +3,7 @@ import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS, selectEnviron
 import { clientSideApplyWarnings, GuardRailExceptions } from './lib/guard-rails';
 import { manifestFiles, writeEnvironment } from './lib/output';
 import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from './lib/layers';
-import { TaskApiApp } from './lib/task-api-app';
+import { TaskApiApp, TaskApiAppProps } from './lib/task-api-app';
 import { chooseSecretBackend, loadSecretBackend, SecretBackend, SecretBackendChoice, sharedSealingCertificate } from './lib/secret-backend';
 import { join } from 'path';
 import { validateObjects } from './lib/validate';
@@ -39,7 +39,12 @@ export interface SynthesizedEnvironment {
 
 /** Builds one environment's Task API into `chart`. */
 export function buildTaskApi(chart: Chart, settings: EnvironmentSettings, layers: ResolvedLayers, secretBackend?: SecretBackend): TaskApiApp {
-  return new TaskApiApp(chart, 'TaskApi', {
+  return new TaskApiApp(chart, 'TaskApi', taskApiProps(settings, layers, secretBackend));
+}
+
+/** An environment's settings, resolved layers and secret backend as TaskApiApp props. */
+export function taskApiProps(settings: EnvironmentSettings, layers: ResolvedLayers, secretBackend?: SecretBackend): TaskApiAppProps {
+  return {
     namespace: settings.namespace,
     image: settings.image,
     replicas: settings.replicas,
@@ -49,7 +54,7 @@ export function buildTaskApi(chart: Chart, settings: EnvironmentSettings, layers
     hashKey: layers.hashKey,
     registry: layers.registry ? { username: layers.registry.username, password: layers.registry.password } : undefined,
     secretBackend,
-  });
+  };
 }
 
 /**
@@ -145,6 +150,12 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, l
   }
 }
 
-if (require.main === module) {
+/**
+ * The synth program: what `node build/main.js` runs, and what the startup snapshot
+ * (main-snapshot.ts) runs when it is deserialized.
+ */
+export function runSynthProgram(): void {
   process.exitCode = main(process.env);
 }
+
+if (require.main === module) runSynthProgram();

@@ -197,7 +197,3 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, i
     return 1;
   }
 }
-
-if (require.main === module) {
-  process.exitCode = main(process.env);
-}

@@ -309,7 +309,3 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, i
     return 2;
   }
 }
-
-if (require.main === module) {
-  process.exitCode = main(process.env);
-}

@@ -116,7 +116,7 @@ describe('rendering', () => {
   });
 });
 
-describe('npm run explain (build/lib/explain.js)', () => {
+describe('npm run explain (build/bin/explain.js)', () => {
   const CANARIES = ['fake-canary-database-password-7f3a', 'fake-canary-openai-key-91bd', 'fake-canary-github-token-22c8', 'fake-canary-hash-key-0e41'];
 
   function canaryProject(): string {
@@ -135,7 +135,7 @@ describe('npm run explain (build/lib/explain.js)', () => {
   }
 
   test('never prints a secret value, nor its base64, for every environment', () => {
-    const result = runBuilt('lib/explain.js', canaryProject(), { TASK_API_ENV: 'all' });
+    const result = runBuilt('bin/explain.js', canaryProject(), { TASK_API_ENV: 'all' });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`DATABASE_PASSWORD=<secret, ${CANARIES[0].length} bytes>`);
     expect(result.stdout).toContain('Deployment task-api, container task-api, across dev, staging, production');
@@ -145,7 +145,7 @@ describe('npm run explain (build/lib/explain.js)', () => {
   });
 
   test('explains dev by default, in plain text when stdout is not a terminal', () => {
-    const result = runBuilt('lib/explain.js', project());
+    const result = runBuilt('bin/explain.js', project());
     expect(result.status).toBe(0);
     expect(result.stdout.split('\n')[0]).toBe('dev: Deployment task-api, container task-api (namespace task-api-dev)');
     expect(result.stdout).not.toMatch(/\x1b\[/);
@@ -154,7 +154,7 @@ describe('npm run explain (build/lib/explain.js)', () => {
   test('a user mistake is one message on stderr and exit code 1', () => {
     const root = project();
     appendFileSync(join(root, 'env', 'dev.env'), 'NOT A LINE\n');
-    const result = runBuilt('lib/explain.js', root);
+    const result = runBuilt('bin/explain.js', root);
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe("explain failed: env/dev.env:5: expected KEY=value; this line has no '='\n");

@@ -108,21 +108,21 @@ describe('readManifests', () => {
   });
 });
 
-describe('npm run plan (build/lib/plan.js)', () => {
+describe('npm run plan (build/bin/plan.js)', () => {
   test('exit 1 when nothing was synthesized yet, 0 right after synth, 1 after a change, and dist/ is never touched', () => {
     const root = project();
-    const first = runBuilt('lib/plan.js', root);
+    const first = runBuilt('bin/plan.js', root);
     expect(first.status).toBe(1);
     expect(first.stdout).toContain('dev: dist/dev/ does not exist yet: every object is new');
     expect(first.stdout).toContain('dev: 5 to add, 0 to change, 0 to remove; 0 workloads will roll');
 
     expect(runBuilt('main.js', root).status).toBe(0);
     const synthesized = folderState(join(root, 'dist'));
-    const clean = runBuilt('lib/plan.js', root);
+    const clean = runBuilt('bin/plan.js', root);
     expect(clean).toMatchObject({ status: 0, stdout: 'dev: no changes (dist/dev/ matches a fresh synthesis)\n', stderr: '' });
 
     appendFileSync(join(root, 'env', 'dev.env'), 'MAX_CONNECTIONS=5\n');
-    const changed = runBuilt('lib/plan.js', root);
+    const changed = runBuilt('bin/plan.js', root);
     expect(changed.status).toBe(1);
     expect(changed.stdout).toContain('      ConfigMap task-api-config: changed MAX_CONNECTIONS "100" → "5"');
     expect(folderState(join(root, 'dist'))).toEqual(synthesized);
@@ -134,7 +134,7 @@ describe('npm run plan (build/lib/plan.js)', () => {
     writeSecretsFile(root, 'staging');
     expect(runBuilt('main.js', root, { TASK_API_ENV: 'dev,staging' }).status).toBe(0);
     writeSecretsFile(root, 'staging', { ...fakeSecrets('staging'), DATABASE_PASSWORD: canary });
-    const result = runBuilt('lib/plan.js', root, { TASK_API_ENV: 'dev,staging' });
+    const result = runBuilt('bin/plan.js', root, { TASK_API_ENV: 'dev,staging' });
     expect(result.status).toBe(1);
     expect(result.stdout).toContain('dev: no changes');
     expect(result.stdout).toContain('      Secret task-api-secrets: changed DATABASE_PASSWORD');
@@ -146,17 +146,17 @@ describe('npm run plan (build/lib/plan.js)', () => {
     expect(runBuilt('main.js', root).status).toBe(0);
     const synthesized = folderState(join(root, 'dist'));
     appendFileSync(join(root, 'env', 'dev.env'), 'NOT A LINE\n');
-    const result = runBuilt('lib/plan.js', root);
+    const result = runBuilt('bin/plan.js', root);
     expect(result).toMatchObject({ status: 2, stdout: '', stderr: "plan failed: env/dev.env:5: expected KEY=value; this line has no '='\n" });
-    expect(runBuilt('lib/plan.js', root, { TASK_API_ENV: 'prod' }).status).toBe(2);
+    expect(runBuilt('bin/plan.js', root, { TASK_API_ENV: 'prod' }).status).toBe(2);
     expect(folderState(join(root, 'dist'))).toEqual(synthesized);
   });
 
   test('honours CDK8S_OUTDIR', () => {
     const root = project();
     expect(runBuilt('main.js', root, { CDK8S_OUTDIR: 'out' }).status).toBe(0);
-    expect(runBuilt('lib/plan.js', root, { CDK8S_OUTDIR: 'out' }).status).toBe(0);
+    expect(runBuilt('bin/plan.js', root, { CDK8S_OUTDIR: 'out' }).status).toBe(0);
     rmSync(join(root, 'out', 'dev', '3-service-task-api.yaml'));
-    expect(runBuilt('lib/plan.js', root, { CDK8S_OUTDIR: 'out' }).stdout).toContain('  + Service task-api');
+    expect(runBuilt('bin/plan.js', root, { CDK8S_OUTDIR: 'out' }).stdout).toContain('  + Service task-api');
   });
 });
