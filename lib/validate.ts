@@ -10,12 +10,17 @@
 type ModelClass = new (data: any) => { validate(): void };
 
 let models: Readonly<Record<string, ModelClass>> | undefined;
+let crdModels: Readonly<Record<string, ModelClass>> | undefined;
+
+/** The kinds whose models are in lib/crd-models.ts. */
+const CRD_TYPES = ['bitnami.com/v1alpha1/SealedSecret', 'external-secrets.io/v1/ExternalSecret'];
 
 /**
  * The models by `apiVersion/kind`, loaded on first use (about 55 ms bundled, see
- * lib/schema-models.ts) so that importing this module costs nothing.
+ * lib/schema-models.ts) so that importing this module costs nothing. The CRD models load only
+ * when an object needs them.
  */
-function schemaModels(): Readonly<Record<string, ModelClass>> {
+function schemaModels(type?: string): Readonly<Record<string, ModelClass>> {
   if (!models) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const m = require('./schema-models');
@@ -25,16 +30,19 @@ function schemaModels(): Readonly<Record<string, ModelClass>> {
       'v1/Secret': m.Secret,
       'v1/Service': m.Service,
       'apps/v1/Deployment': m.Deployment,
-      'bitnami.com/v1alpha1/SealedSecret': m.SealedSecret,
-      'external-secrets.io/v1/ExternalSecret': m.ExternalSecret,
     };
   }
-  return models;
+  if (type !== undefined && CRD_TYPES.includes(type) && !crdModels) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const m = require('./crd-models');
+    crdModels = { [CRD_TYPES[0]]: m.SealedSecret, [CRD_TYPES[1]]: m.ExternalSecret };
+  }
+  return { ...models, ...crdModels };
 }
 
 /** The kinds `validateObjects` has a schema for, as `apiVersion/kind`. */
 export function validatedKinds(): string[] {
-  return Object.keys(schemaModels());
+  return [...Object.keys(schemaModels()), ...CRD_TYPES];
 }
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -63,7 +71,7 @@ export function validateObjects(objects: readonly any[]): string[] {
 
 function schemaProblems(object: any): string[] {
   const type = `${object?.apiVersion}/${object?.kind}`;
-  const Model = schemaModels()[type];
+  const Model = schemaModels(type)[type];
   if (!Model) return [`no schema for ${type}: add its model to lib/schema-models.ts`];
   try {
     new Model(object).validate();
