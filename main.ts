@@ -1,7 +1,7 @@
 import { App, Chart } from 'cdk8s';
 import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS, selectEnvironments } from './lib/environments';
 import { clientSideApplyWarnings, GuardRailExceptions } from './lib/guard-rails';
-import { manifestFiles, writeEnvironment } from './lib/output';
+import { manifestFiles, recoverInterruptedSwap, writeEnvironment } from './lib/output';
 import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from './lib/layers';
 import { TaskApiApp, TaskApiAppProps } from './lib/task-api-app';
 import { chooseSecretBackend, loadSecretBackend, SecretBackend, SecretBackendChoice, sharedSealingCertificate } from './lib/secret-backend';
@@ -133,6 +133,7 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, l
   try {
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
     const outdir = processEnv.CDK8S_OUTDIR || 'dist';
+    for (const name of names) recoverInterruptedSwap(outdir, name);
     const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir });
     for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) fail(`warning: ${warning}`);
     for (const { environment, taskApi, objects } of synthesized) {

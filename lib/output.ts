@@ -80,8 +80,10 @@ export function writeEnvironment(outdir: string, environment: string, files: rea
 /**
  * A run killed between its two renames leaves the previous output as `.<env>.old-<pid>` and no
  * `<env>`: put it back before anything else, and drop half-written folders of killed runs.
+ * Synth calls it first thing, so even a run that then fails repairs the output.
  */
-function recoverInterruptedSwap(outdir: string, environment: string): void {
+export function recoverInterruptedSwap(outdir: string, environment: string): void {
+  if (!exists(outdir) || !statSync(outdir).isDirectory()) return;
   const leftovers = readdirSync(outdir).filter((name) => name.startsWith(`.${environment}.old-`) || name.startsWith(`.${environment}.new-`));
   const target = join(outdir, environment);
   for (const name of leftovers.sort()) {

@@ -1,12 +1,11 @@
 import { spawnSync } from 'child_process';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
+import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { synthEnvironments } from '../main';
 import { GuardRailExceptions } from '../lib/guard-rails';
 import { CONFIG_HASH_ANNOTATION, SECRET_HASH_ANNOTATION } from '../lib/layered-config';
+import { project, runBuilt, writeSecretsFile } from './cli-support';
 import { committedEnvDir, decodeData, fakeSecrets, findObject } from './support';
-
-const MAIN_JS = join(__dirname, '..', 'build', 'main.js');
 
 function synthOne(
   environment: string,
@@ -129,21 +128,7 @@ describe('restart on change', () => {
 });
 
 describe('npm run synth (build/main.js)', () => {
-  function project(): string {
-    const dir = committedEnvDir();
-    const root = join(dir, 'project');
-    mkdirSync(join(root, 'env'), { recursive: true });
-    for (const name of readdirSync(dir)) if (name !== 'project') writeFileSync(join(root, 'env', name), readFileSync(join(dir, name)));
-    return root;
-  }
-  function writeSecretsFile(root: string, environment: string) {
-    const lines = Object.entries(fakeSecrets(environment)).map(([k, v]) => `${k}=${v}`);
-    writeFileSync(join(root, 'env', `${environment}.secrets.env`), lines.join('\n') + '\n');
-  }
-  function run(cwd: string, env: Record<string, string>) {
-    const result = spawnSync(process.execPath, [MAIN_JS], { cwd, env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' });
-    return { status: result.status, out: result.stdout + result.stderr };
-  }
+  const run = (cwd: string, env: Record<string, string>) => runBuilt('main.js', cwd, env);
 
   test('writes the selected environments into dist/<environment>/ and prints a summary without secrets', () => {
     const root = project();
