@@ -49,8 +49,11 @@ export interface EnvProblem {
 export interface NamespaceData {
   /** ConfigMap name → data. */
   readonly configMaps: Readonly<Record<string, Readonly<Record<string, string>>>>;
-  /** Secret name → decoded data. */
-  readonly secrets: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * Secret name → decoded data. A value is `undefined` where only the cluster will know it: the
+   * Secrets that a SealedSecret's controller or an ExternalSecret's operator creates.
+   */
+  readonly secrets: Readonly<Record<string, Readonly<Record<string, string | undefined>>>>;
   /** The namespace's Services (the API server's `kubernetes` Service is added by effectiveEnvironment). */
   readonly services: readonly ServiceLink[];
 }
@@ -223,7 +226,7 @@ export function serviceLinkVariables(services: readonly ServiceLink[]): Effectiv
 export function namespaceData(objects: readonly any[], namespace: string): NamespaceData {
   const inNamespace = objects.filter((o) => o.metadata?.namespace === namespace);
   const configMaps: Record<string, Record<string, string>> = {};
-  const secrets: Record<string, Record<string, string>> = {};
+  const secrets: Record<string, Record<string, string | undefined>> = {};
   const services: ServiceLink[] = [];
   for (const object of inNamespace) {
     if (object.kind === 'ConfigMap') configMaps[object.metadata.name] = { ...object.data };
@@ -231,6 +234,16 @@ export function namespaceData(objects: readonly any[], namespace: string): Names
       const decoded: Record<string, string> = {};
       for (const [key, value] of Object.entries<string>(object.data ?? {})) decoded[key] = Buffer.from(value, 'base64').toString('utf8');
       secrets[object.metadata.name] = { ...decoded, ...object.stringData };
+    }
+    // The Secrets the sealed-secrets controller and the External Secrets operator will create:
+    // their keys are known here, their values only in the cluster.
+    if (object.kind === 'SealedSecret') {
+      const name = object.spec?.template?.metadata?.name ?? object.metadata.name;
+      secrets[name] = Object.fromEntries(Object.keys(object.spec?.encryptedData ?? {}).map((key) => [key, undefined]));
+    }
+    if (object.kind === 'ExternalSecret') {
+      const name = object.spec?.target?.name ?? object.metadata.name;
+      secrets[name] = Object.fromEntries((object.spec?.data ?? []).map((entry: any) => [entry.secretKey, undefined]));
     }
     const spec = object.spec ?? {};
     if (object.kind === 'Service' && spec.type !== 'ExternalName' && spec.clusterIP !== 'None') {
@@ -240,7 +253,7 @@ export function namespaceData(objects: readonly any[], namespace: string): Names
   return { configMaps, secrets, services };
 }
 
-function lookUp(data: NamespaceData, ref: ObjectRef): Readonly<Record<string, string>> | undefined {
+function lookUp(data: NamespaceData, ref: ObjectRef): Readonly<Record<string, string | undefined>> | undefined {
   return (ref.kind === 'ConfigMap' ? data.configMaps : data.secrets)[ref.name];
 }
 

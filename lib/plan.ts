@@ -295,7 +295,11 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, i
     const outdir = processEnv.CDK8S_OUTDIR || 'dist';
     const out = outputFor(io.isTTY, processEnv);
     let changed = false;
-    for (const { environment, objects } of synthEnvironments(names, { envDir: 'env', processEnv })) {
+    if (existsSync(outdir) && !statSync(outdir).isDirectory()) {
+      throw new Error(`the output folder ${outdir} cannot be used: it is not a folder`);
+    }
+    // With outdir, sealed environments keep their unchanged ciphertexts, as synth would.
+    for (const { environment, objects } of synthEnvironments(names, { envDir: 'env', processEnv, outdir })) {
       const folder = join(outdir, environment);
       const before = existsSync(folder) && statSync(folder).isDirectory();
       const plan = planEnvironment(environment, before ? readManifests(folder) : [], objects, before);

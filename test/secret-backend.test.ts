@@ -1,3 +1,4 @@
+import { runBuilt } from './cli-support';
 import { spawnSync } from 'child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'fs';
 import { join } from 'path';
@@ -392,6 +393,23 @@ describe('npm run synth with a secret backend', () => {
     expect(second.status).toBe(0);
     expect(second.out).toContain('sealed: 4 kept; pull secret 1 kept');
     expect(filesOf(join(root, 'out', 'staging'))).toEqual(first);
+  });
+
+  test('plan right after a sealed synth has nothing to change: unchanged values keep their ciphertext', () => {
+    const root = project();
+    const env = { TASK_API_ENV: 'staging', TASK_API_SECRET_BACKEND: 'sealed' };
+    expect(run(root, env).status).toBe(0);
+    const plan = runBuilt('bin/plan.js', root, env);
+    expect(plan.stdout).toContain('staging: no changes');
+    expect(plan.status).toBe(0);
+  });
+
+  test.each(['sealed', 'external'])('explain in %s mode lists the Secret keys masked, as the cluster will provide them', (backend) => {
+    const result = runBuilt('bin/explain.js', project(), { TASK_API_ENV: 'staging', TASK_API_SECRET_BACKEND: backend });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^DATABASE_PASSWORD=<secret> {2}# (.* via )?Secret task-api-secrets$/m);
+    expect(result.out).not.toContain('is not among the objects');
+    for (const value of Object.values(CANARIES)) expect(result.out).not.toContain(value);
   });
 
   test('a bad backend or a missing certificate fails with one message and leaves dist/ as it was', () => {
