@@ -32,6 +32,15 @@ const CONTROL_CHARACTER = /[\u0000-\u0008\u000A-\u001F\u007F]/;
  */
 const UNREPRESENTABLE_KEYS = new Set(['__proto__', 'constructor']);
 
+export interface EnvFileOptions {
+  /**
+   * The file holds secrets: an invalid key is not repeated in the message, since in a secrets file
+   * it is most likely a line of an unquoted multi-line value (a key, a certificate).
+   * @default false
+   */
+  readonly sensitive?: boolean;
+}
+
 /**
  * Parses the text of an env file into entries, one per `KEY=value` line, in file order.
  *
@@ -42,7 +51,7 @@ const UNREPRESENTABLE_KEYS = new Set(['__proto__', 'constructor']);
  *
  * Messages name the file, the line and the key, never the value: the same parser reads secrets.
  */
-export function parseEnvFile(text: string, file: string): EnvEntry[] {
+export function parseEnvFile(text: string, file: string, options: EnvFileOptions = {}): EnvEntry[] {
   // The BOM kubectl strips too; CRLF endings are split away so no stray \r reaches a value.
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const entries: EnvEntry[] = [];
@@ -59,7 +68,7 @@ export function parseEnvFile(text: string, file: string): EnvEntry[] {
       throw new Error(`${where}: expected KEY=value; this line has no '='`);
     }
     const [, exportPrefix, key, spaceBeforeEquals] = match;
-    checkDataKey(key, where);
+    checkDataKey(key, where, options.sensitive ?? false);
     const previous = firstLineOf.get(key);
     if (previous !== undefined) {
       throw new Error(`${where}: ${key} is already set on line ${previous}; a key may appear once per file`);
@@ -113,7 +122,7 @@ export function parseEnvFile(text: string, file: string): EnvEntry[] {
  * Reads and parses an env file. The bytes must be UTF-8: a decoder that silently maps bad bytes
  * to U+FFFD would put corrupt values into the cluster.
  */
-export function readEnvFile(path: string): EnvEntry[] {
+export function readEnvFile(path: string, options: EnvFileOptions = {}): EnvEntry[] {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -122,7 +131,7 @@ export function readEnvFile(path: string): EnvEntry[] {
     if (error.code === 'EISDIR') throw new Error(`${path}: is a folder, not an env file`);
     throw new Error(`${path}: cannot be read (${error.code ?? error.message})`);
   }
-  return parseEnvFile(decodeUtf8(bytes, path), path);
+  return parseEnvFile(decodeUtf8(bytes, path), path, options);
 }
 
 /** The entries as a plain key → value record (null prototype, so any key is just data). */
@@ -151,14 +160,16 @@ function decodeUtf8(bytes: Buffer, path: string): string {
   }
 }
 
-function checkDataKey(key: string, where: string): void {
+function checkDataKey(key: string, where: string, sensitive: boolean): void {
   if (key === '') {
     throw new Error(`${where}: the line has no key before '='`);
   }
+  const shown = sensitive ? 'the text before \'=\'' : `"${key}"`;
   if (!DATA_KEY.test(key) || key.length > MAX_KEY_LENGTH || key === '.' || key === '..' || key.startsWith('..')) {
     throw new Error(
-      `${where}: "${key}" is not a valid key: use letters, digits, '-', '_' and '.' ` +
-      `(at most ${MAX_KEY_LENGTH} characters, not '.', '..' or starting with '..')`,
+      `${where}: ${shown} is not a valid key: use letters, digits, '-', '_' and '.' ` +
+      `(at most ${MAX_KEY_LENGTH} characters, not '.', '..' or starting with '..')` +
+      (sensitive ? '; a multi-line value must be quoted' : ''),
     );
   }
   if (UNREPRESENTABLE_KEYS.has(key)) {

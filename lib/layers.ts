@@ -107,7 +107,12 @@ export function resolveLayers(
 
   const configEntries = [...inputs.defaults, ...inputs.environmentFile];
   const exceptions = inputs.exceptions ?? { notSecret: [], inBothLayers: [] };
-  const warnings = [...configEntries, ...(inputs.secretsFile ?? [])].flatMap((entry) => entry.notes);
+  // A key the .example does not list is a typo or, worse, a line of an unquoted multi-line value
+  // that happens to hold '=': its text may be secret, so the message gives the line only, and the
+  // entry goes no further (no warning, no 'missing or empty' message names it).
+  const listed = (entry: EnvEntry) =>
+    inputs.requiredSecrets.length === 0 || inputs.requiredSecrets.includes(entry.key) || SYNTH_ONLY_KEYS.includes(entry.key);
+  const warnings = [...configEntries, ...(inputs.secretsFile ?? []).filter(listed)].flatMap((entry) => entry.notes);
 
   if (inputs.secretsInCluster) {
     const keys = inputs.requiredSecrets.filter((key) => !SYNTH_ONLY_KEYS.includes(key));
@@ -127,8 +132,13 @@ export function resolveLayers(
     };
   }
 
+  const secretsFile = (inputs.secretsFile ?? []).filter(listed);
+  const unlisted = (inputs.secretsFile ?? []).filter((entry) => !listed(entry))
+    .map((entry) => `${entry.file}:${entry.line}: this key is not listed in ${inputs.secretsPath}.example: ` +
+      'a typo, or a line of an unquoted multi-line value? (quote such values; list new keys in the .example)');
+
   const secretLayer = new Map<string, ResolvedValue>();
-  for (const entry of inputs.secretsFile ?? []) {
+  for (const entry of secretsFile) {
     secretLayer.set(entry.key, { key: entry.key, value: entry.value, source: { layer: 'secrets', at: `${entry.file}:${entry.line}` }, overrides: [] });
   }
   const lookedUp = new Set([...inputs.requiredSecrets, ...secretLayer.keys(), ...SYNTH_ONLY_KEYS]);
@@ -140,12 +150,12 @@ export function resolveLayers(
     secretLayer.set(key, { key, value, source: { layer: 'process-env', at: `$${key}` }, overrides: previous ? [previous.source] : [] });
   }
 
-  const problems = guardRailProblems(
+  const problems = [...unlisted, ...guardRailProblems(
     configEntries,
     new Set([...secretLayer.keys()].filter((key) => !SYNTH_ONLY_KEYS.includes(key))),
     inputs.secretsPath,
     exceptions,
-  );
+  )];
   // Every key of the secrets layer must have a value: an empty secret is always a mistake.
   const required = [...inputs.requiredSecrets, ...secretLayer.keys(), HASH_KEY_VARIABLE];
   if (inputs.requireRegistryCredentials) required.push(REGISTRY_USERNAME_VARIABLE, REGISTRY_TOKEN_VARIABLE);
@@ -184,7 +194,7 @@ export function readLayerInputs(
     environment,
     defaults: readEnvFile(join(envDir, 'defaults.env')),
     environmentFile: readEnvFile(join(envDir, `${environment}.env`)),
-    secretsFile: existsSync(secretsPath) ? readEnvFile(secretsPath) : undefined,
+    secretsFile: existsSync(secretsPath) ? readEnvFile(secretsPath, { sensitive: true }) : undefined,
     requiredSecrets: existsSync(examplePath) ? readEnvFile(examplePath).map((entry) => entry.key) : [],
     secretsPath,
     requireRegistryCredentials,

@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { folderState, project as committedProject, runBuilt } from './cli-support';
+import { addDevSecret } from './support';
 
 /** Secret values planted to prove they never reach any output. */
 const CANARY = 'canary-7f3a9c1e-never-print-me';
@@ -9,7 +10,7 @@ const CANARY_B64 = Buffer.from(CANARY).toString('base64');
 /** A project folder with the committed env files, a canary in dev's secrets, and dist/dev synthesized. */
 function project(): string {
   const root = committedProject();
-  appendFileSync(join(root, 'env', 'dev.secrets.env'), `CANARY_SECRET=${CANARY}\n`);
+  addDevSecret(join(root, 'env'), 'CANARY_SECRET', CANARY);
   expect(run(root).status).toBe(0);
   return root;
 }
@@ -35,7 +36,11 @@ describe('a user mistake ends in one message, exit 1, and dist/ exactly as it wa
     ['a token-looking value in the defaults', append('defaults.env', `UPSTREAM=ghp_${'x'.repeat(36)}\n`), {},
       'env/defaults.env:10: UPSTREAM looks like a secret (its value looks like a GitHub token)'],
     ['a key in both layers', append('dev.env', 'CANARY_SECRET=plain\n'), {}, 'env/dev.env:5: CANARY_SECRET is also set in the secrets layer'],
-    ['an empty secret', append('dev.secrets.env', 'EMPTY_SECRET=\n'), {}, 'dev: missing or empty secrets: EMPTY_SECRET.'],
+    ['an empty secret', (root) => addDevSecret(join(root, 'env'), 'EMPTY_SECRET', ''), {}, 'dev: missing or empty secrets: EMPTY_SECRET.'],
+    ['a secrets-file key the .example does not list', append('dev.secrets.env', 'DATABASE_PASWORD=fake-typo\n'), {},
+      'env/dev.secrets.env:10: this key is not listed in env/dev.secrets.env.example: a typo, or a line of an unquoted multi-line value?'],
+    ['a line of an unquoted multi-line value in a secrets file', append('dev.secrets.env', `PEM=-----BEGIN-----\nk3vRz+${CANARY}/Er==\n`), {},
+      "env/dev.secrets.env:11: the text before '=' is not a valid key"],
     ['missing secrets of two environments', () => undefined, { TASK_API_ENV: 'staging,production' },
       'staging: missing or empty secrets: DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET, TASK_API_HASH_KEY, GITHUB_USERNAME, GITHUB_TOKEN. Put them in env/staging.secrets.env or set them as environment variables.\n  production: missing or empty secrets: DATABASE_PASSWORD'],
     ['an unknown environment', () => undefined, { TASK_API_ENV: 'dev,qa' }, 'TASK_API_ENV names an unknown environment: "qa"; known: dev, staging, production (or all)'],

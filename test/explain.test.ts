@@ -4,7 +4,7 @@ import { synthEnvironments, SynthesizedEnvironment } from '../main';
 import { explainEnvironment, main, renderComparison, renderContainer } from '../lib/explain';
 import { outputFor } from '../lib/terminal';
 import { project, runBuilt, writeSecretsFile } from './cli-support';
-import { committedEnvDir, fakeSecrets } from './support';
+import { addDevSecret, committedEnvDir, fakeSecrets } from './support';
 
 function synthDev(envDir = committedEnvDir(), inBothLayers: string[] = []): SynthesizedEnvironment {
   return synthEnvironments(['dev'], { envDir, processEnv: {}, exceptions: { notSecret: [], inBothLayers } })[0];
@@ -33,7 +33,7 @@ describe('explainEnvironment', () => {
     const envDir = committedEnvDir();
     writeFileSync(join(envDir, 'defaults.env'), 'SHADOWED=from-defaults\n');
     writeFileSync(join(envDir, 'dev.env'), '# comment\nSHADOWED=from-environment\n');
-    appendFileSync(join(envDir, 'dev.secrets.env'), 'SHADOWED=fake-from-secrets\n');
+    addDevSecret(envDir, 'SHADOWED', 'fake-from-secrets');
     const shadowed = varsOf(synthDev(envDir, ['SHADOWED'])).SHADOWED;
     expect(shadowed.value).toBe('fake-from-secrets');
     expect(shadowed.secret).toBe(true);
@@ -130,7 +130,10 @@ describe('npm run explain (build/bin/explain.js)', () => {
         TASK_API_HASH_KEY: CANARIES[3],
       });
     }
-    writeFileSync(join(root, 'env', 'dev.secrets.env'), `DATABASE_PASSWORD=${CANARIES[0]}\nOPENAI_API_KEY=${CANARIES[1]}\nTASK_API_HASH_KEY=${CANARIES[3]}\n`);
+    writeFileSync(join(root, 'env', 'dev.secrets.env'), [
+      `DATABASE_PASSWORD=${CANARIES[0]}`, `OPENAI_API_KEY=${CANARIES[1]}`, `TASK_API_HASH_KEY=${CANARIES[3]}`,
+      'REDIS_URL=redis://fake', 'WEBHOOK_SECRET=fake-webhook', '',
+    ].join('\n'));
     return root;
   }
 

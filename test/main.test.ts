@@ -5,7 +5,7 @@ import { synthEnvironments } from '../main';
 import { GuardRailExceptions } from '../lib/guard-rails';
 import { CONFIG_HASH_ANNOTATION, SECRET_HASH_ANNOTATION } from '../lib/layered-config';
 import { project, runBuilt, writeSecretsFile } from './cli-support';
-import { committedEnvDir, decodeData, fakeSecrets, findObject } from './support';
+import { addDevSecret, committedEnvDir, decodeData, fakeSecrets, findObject } from './support';
 
 function synthOne(
   environment: string,
@@ -39,7 +39,7 @@ describe('layering across the env files', () => {
   test('a key in both a ConfigMap layer and the secrets layer is an error unless allowed', () => {
     const envDir = committedEnvDir();
     appendFileSync(join(envDir, 'dev.env'), 'SHADOWED=plain\n');
-    appendFileSync(join(envDir, 'dev.secrets.env'), 'SHADOWED=fake-secret\n');
+    addDevSecret(envDir, 'SHADOWED', 'fake-secret');
     expect(() => synthOne('dev', envDir)).toThrow(/dev\.env:5: SHADOWED is also set in the secrets layer/);
     expect(() => synthOne('dev', envDir, {}, { notSecret: [], inBothLayers: ['SHADOWED'] })).not.toThrow();
   });
@@ -48,7 +48,7 @@ describe('layering across the env files', () => {
     const envDir = committedEnvDir();
     writeFileSync(join(envDir, 'defaults.env'), 'LOG_LEVEL=info\nONLY_DEFAULT=d\nSHADOWED=from-defaults\n');
     writeFileSync(join(envDir, 'dev.env'), 'LOG_LEVEL=debug\nSHADOWED=from-environment\n');
-    appendFileSync(join(envDir, 'dev.secrets.env'), 'SHADOWED=fake-from-secrets\n');
+    addDevSecret(envDir, 'SHADOWED', 'fake-from-secrets');
     const { objects } = synthOne('dev', envDir, {}, { notSecret: [], inBothLayers: ['SHADOWED'] });
     expect(findObject(objects, 'ConfigMap', 'task-api-config').data)
       .toEqual({ LOG_LEVEL: 'debug', ONLY_DEFAULT: 'd', SHADOWED: 'from-environment' });
@@ -62,7 +62,7 @@ describe('layering across the env files', () => {
   test('keys named like Object.prototype members are plain data all the way to the objects', () => {
     const envDir = committedEnvDir();
     appendFileSync(join(envDir, 'dev.env'), 'valueOf=1\nhasOwnProperty=2\n');
-    appendFileSync(join(envDir, 'dev.secrets.env'), 'toString=fake-to-string\n');
+    addDevSecret(envDir, 'toString', 'fake-to-string');
     const { objects } = synthOne('dev', envDir, {});
     expect(findObject(objects, 'ConfigMap', 'task-api-config').data).toMatchObject({ valueOf: '1', hasOwnProperty: '2' });
     expect(decodeData(findObject(objects, 'Secret', 'task-api-secrets')).toString).toBe('fake-to-string');

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 
@@ -46,4 +46,10 @@ export function findObject(objects: readonly any[], kind: string, name: string):
 
 export function decodeData(secret: any): Record<string, string> {
   return Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
+
+/** Adds a secret to dev in `envDir`: its value to dev.secrets.env, its key to the .example. */
+export function addDevSecret(envDir: string, key: string, value: string): void {
+  appendFileSync(join(envDir, 'dev.secrets.env'), `${key}=${value}\n`);
+  appendFileSync(join(envDir, 'dev.secrets.env.example'), `${key}=\n`);
 }
