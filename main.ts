@@ -4,7 +4,8 @@ import { clientSideApplyWarnings, GuardRailExceptions } from './lib/guard-rails'
 import { manifestFiles, recoverInterruptedSwap, writeEnvironment } from './lib/output';
 import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from './lib/layers';
 import { TaskApiApp, TaskApiAppProps } from './lib/task-api-app';
-import { chooseSecretBackend, loadSecretBackend, SecretBackend, SecretBackendChoice, sharedSealingCertificate } from './lib/secret-backend';
+import { chooseSecretBackend, loadSecretBackend, readSealingCertificate, SecretBackend, SecretBackendChoice, sharedSealingCertificate } from './lib/secret-backend';
+import { existsSync, readdirSync } from 'fs';
 import { join } from 'path';
 import { validateObjects } from './lib/validate';
 
@@ -76,6 +77,7 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     try {
       const choice = chooseSecretBackend(name, settings, options.processEnv, options.envDir);
       backendChoices.set(name, choice);
+      if (choice.kind === 'plain' && options.outdir) refuseGitTrackedFolder(join(options.outdir, name), name);
       const inputs = readLayerInputs(options.envDir, name, settings.requireRegistryCredentials, options.exceptions ?? GUARD_RAIL_EXCEPTIONS);
       const layers = resolveLayers({ ...inputs, secretsInCluster: choice.kind === 'external' }, options.processEnv);
       resolved.push(layers);
@@ -87,6 +89,9 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
       }));
     } catch (error) {
       problems.push((error as Error).message);
+      // So that a bad certificate is reported in the same run as missing secrets.
+      const choice = backendChoices.get(name);
+      if (choice?.kind === 'sealed') problems.push(...attempt(() => readSealingCertificate(choice.certificateFile)));
     }
   }
   if (names.length > 1) problems.push(...sharedProcessSecrets(resolved), ...sharedSealingCertificate(backendChoices));
@@ -105,6 +110,29 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
   return synthesized;
 }
 
+/** The message of what `run` throws, if it throws. */
+function attempt(run: () => unknown): string[] {
+  try {
+    run();
+    return [];
+  } catch (error) {
+    return [(error as Error).message];
+  }
+}
+
+/**
+ * A folder of SealedSecrets or ExternalSecrets may be committed (GitOps); plain Secrets written
+ * over it (say, a TASK_API_SECRET_BACKEND=plain left over) would put secret values into git.
+ */
+function refuseGitTrackedFolder(folder: string, environment: string): void {
+  const names = existsSync(folder) ? readdirSync(folder) : [];
+  if (names.some((file) => /^\d+-(sealedsecret|externalsecret)-/.test(file))) {
+    throw new Error(
+      `${environment}: ${folder}/ holds SealedSecrets or ExternalSecrets (it may be committed to git); plain ` +
+      `Secrets written there would put secret values in it. Use that environment's backend, or delete ${folder}/ first.`);
+  }
+}
+
 /** Throws one error holding every problem, each once (defaults.env is shared by all environments). */
 function failOn(problems: readonly string[]): void {
   if (problems.length > 0) throw new Error([...new Set(problems.join('\n').split('\n'))].join('\n'));
@@ -121,7 +149,7 @@ function sharedProcessSecrets(resolved: readonly ResolvedLayers[]): string[] {
     .filter(({ keys }) => keys.length > 0)
     .map(({ environment, keys }) =>
       `${environment}: ${keys.join(', ')} would come from the process environment, which every selected environment ` +
-      `shares; synthesize one environment per run, or put them in env/${environment}.secrets.env`);
+      `shares: unset them and use env/${environment}.secrets.env, or synthesize one environment per run`);
 }
 
 /**

@@ -4,6 +4,7 @@
 // cdk8s resolves and validates the whole App for every Chart it renders, so an App of N Charts
 // costs N². Here every environment is one App with one Chart, and the services are constructs
 // inside it: N services cost N.
+import { validateObjects } from '../lib/validate';
 import { readFileSync } from 'fs';
 import { App, Chart } from 'cdk8s';
 import { SynthOptions, synthEnvironments, taskApiProps } from '../main';
@@ -34,11 +35,15 @@ export function fleetServiceNames(count: number): string[] {
  */
 export function* synthFleet(environments: readonly string[], services: readonly string[], options: SynthOptions): Generator<SynthesizedFleet> {
   const settingsOf = options.environments ?? ENVIRONMENTS;
-  for (const { environment, layers } of synthEnvironments(environments, options)) {
+  for (const { environment, layers, taskApi } of synthEnvironments(environments, options)) {
     const chart = new Chart(new App(), environment);
-    const apps = services.map((name) =>
-      new TaskApiApp(chart, name, { ...taskApiProps(settingsOf[environment], layers), name, namespace: `${name}-${environment}` }));
-    yield { environment, services: apps, objects: chart.toJson() };
+    const props = taskApiProps(settingsOf[environment], layers, taskApi.layers.secretBackend);
+    const apps = services.map((name) => new TaskApiApp(chart, name, { ...props, name, namespace: `${name}-${environment}` }));
+    const objects = chart.toJson();
+    // As synth does: nothing is written that the API server would reject.
+    const problems = validateObjects(objects);
+    if (problems.length > 0) throw new Error(problems.map((problem) => `${environment}: ${problem}`).join('\n'));
+    yield { environment, services: apps, objects };
   }
 }
 

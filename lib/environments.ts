@@ -109,13 +109,12 @@ export function selectEnvironments(
 ): string[] {
   const names = (value ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
   if (names.length === 0) return [DEFAULT_ENVIRONMENT];
-  if (names.includes('all')) return [...known];
-  const unknown = names.filter((name) => !known.includes(name));
+  const unknown = names.filter((name) => name !== 'all' && !known.includes(name));
   if (unknown.length > 0) {
     throw new Error(
       `TASK_API_ENV names an unknown environment: ${unknown.map((n) => JSON.stringify(n)).join(', ')}; ` +
       `known: ${known.join(', ')} (or all)`,
     );
   }
-  return [...new Set(names)];
+  return names.includes('all') ? [...known] : [...new Set(names)];
 }

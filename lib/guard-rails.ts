@@ -26,6 +26,7 @@ const SECRET_VALUE_FORMATS: ReadonlyArray<readonly [string, RegExp]> = [
   ['a private key', /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/],
   ['a GitHub token', /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{20,})/],
   ['an OpenAI-style API key', /\bsk-[A-Za-z0-9_-]{20,}/],
+  ['a Stripe key', /\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}/],
   ['a Slack token', /\bxox[abposr]-[A-Za-z0-9-]{10,}/],
   ['an AWS access key id', /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/],
 ];

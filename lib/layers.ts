@@ -163,7 +163,7 @@ export function resolveLayers(
   if (missing.length > 0) {
     problems.push(
       `${inputs.environment}: missing or empty secrets: ${missing.join(', ')}. ` +
-      `Put them in ${inputs.secretsPath} or set them as environment variables.`,
+      `Put them in ${inputs.secretsPath} (or, synthesizing this environment alone, set them as environment variables).`,
     );
   }
   if (problems.length > 0) throw new Error(problems.join('\n'));

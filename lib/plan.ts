@@ -112,7 +112,10 @@ function names(object: any): { kind: string; name: string; namespace?: string } 
   return { kind: object.kind, name: object.metadata?.name, namespace: object.metadata?.namespace };
 }
 
-/** The ConfigMaps and Secrets a pod spec reads: envFrom, env valueFrom, volumes, pull secrets. */
+/**
+ * The ConfigMaps and Secrets a pod's containers read: envFrom, env valueFrom, volumes. Not pull
+ * secrets: the kubelet reads those when it pulls, and a rotated registry token needs no restart.
+ */
 function consumedObjects(pod: any): { kind: 'ConfigMap' | 'Secret'; name: string }[] {
   const refs: { kind: 'ConfigMap' | 'Secret'; name: string }[] = [];
   for (const container of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
@@ -129,7 +132,6 @@ function consumedObjects(pod: any): { kind: 'ConfigMap' | 'Secret'; name: string
     if (volume.configMap) refs.push({ kind: 'ConfigMap', name: volume.configMap.name });
     if (volume.secret) refs.push({ kind: 'Secret', name: volume.secret.secretName });
   }
-  for (const pullSecret of pod.imagePullSecrets ?? []) refs.push({ kind: 'Secret', name: pullSecret.name });
   return refs.filter((ref, i) => refs.findIndex((r) => r.kind === ref.kind && r.name === ref.name) === i);
 }
 

@@ -30,11 +30,11 @@ export function parseSealingCertificate(pem: string | Buffer, file: string): Sea
   try {
     certificate = new X509Certificate(pem);
   } catch {
-    throw new Error(`${file} is not a PEM certificate; fetch the controller's with: kubeseal --fetch-cert > ${file}`);
+    throw new Error(`the sealing certificate ${file} is not a PEM certificate (kubeseal --fetch-cert prints the controller's)`);
   }
   const publicKey = certificate.publicKey;
   if (publicKey.asymmetricKeyType !== 'rsa') {
-    throw new Error(`${file} holds a ${publicKey.asymmetricKeyType} key; the sealed-secrets controller seals with RSA keys only`);
+    throw new Error(`the sealing certificate ${file} holds an ${String(publicKey.asymmetricKeyType).toUpperCase()} key; the sealed-secrets controller seals with RSA keys only`);
   }
   return { publicKey, fingerprint: 'sha256:' + createHash('sha256').update(certificate.raw).digest('hex'), file };
 }

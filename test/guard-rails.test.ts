@@ -27,6 +27,7 @@ describe('secretLooking', () => {
     ['ghp_' + 'a'.repeat(36), 'a GitHub token'],
     ['github_pat_' + 'A1_'.repeat(10), 'a GitHub token'],
     ['sk-proj-' + 'x'.repeat(30), 'an OpenAI-style API key'],
+    ['sk_live_' + 'x'.repeat(24), 'a Stripe key'],
     ['xoxb-1234567890-fake', 'a Slack token'],
     ['AKIA' + 'ABCDEFGHIJKLMNOP', 'an AWS access key id'],
   ])('a value like %s looks like %s whatever the key', (value, what) => {

@@ -55,7 +55,7 @@ describe('resolveLayers', () => {
     }), {});
     expect(run).toThrow(
       'staging: missing or empty secrets: DATABASE_PASSWORD, OPENAI_API_KEY, TASK_API_HASH_KEY, GITHUB_USERNAME, GITHUB_TOKEN. ' +
-      'Put them in env/staging.secrets.env or set them as environment variables.');
+      'Put them in env/staging.secrets.env (or, synthesizing this environment alone, set them as environment variables).');
   });
 
   test('fails naming GITHUB_TOKEN when registry credentials are required and the token is missing', () => {

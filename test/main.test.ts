@@ -184,6 +184,12 @@ describe('npm run synth (build/main.js)', () => {
     expect(run(root, { TASK_API_ENV: 'staging', ...fakeSecrets('staging') }).status).toBe(0);
   });
 
+  test('an unknown name next to all is still an error', () => {
+    const result = run(project(), { TASK_API_ENV: 'all,prod' });
+    expect(result.status).toBe(1);
+    expect(result.out).toContain('TASK_API_ENV names an unknown environment: "prod"');
+  });
+
   test('an unknown environment is an error listing the known ones', () => {
     const result = run(project(), { TASK_API_ENV: 'prod' });
     expect(result.status).toBe(1);

@@ -142,7 +142,7 @@ describe('the sealing certificate', () => {
   test('a file that is not a certificate is an error naming the file', () => {
     const file = join(dir, 'garbage.pem');
     writeFileSync(file, 'not a certificate\n');
-    expect(() => readSealingCertificate(file)).toThrow(`${file} is not a PEM certificate; fetch the controller's with: kubeseal --fetch-cert > ${file}`);
+    expect(() => readSealingCertificate(file)).toThrow(`the sealing certificate ${file} is not a PEM certificate (kubeseal --fetch-cert prints the controller's)`);
     // A private key is not the certificate either.
     writeFileSync(file, controller.privateKeyPem);
     expect(() => readSealingCertificate(file)).toThrow(`${file} is not a PEM certificate`);
@@ -151,6 +151,6 @@ describe('the sealing certificate', () => {
   test('a certificate with a non-RSA key is an error naming the file and the key type', () => {
     // An EC certificate (made with openssl req -x509 -newkey ec); its key was thrown away.
     const file = join(__dirname, 'fixtures', 'ec-certificate.pem');
-    expect(() => readSealingCertificate(file)).toThrow(`${file} holds a ec key; the sealed-secrets controller seals with RSA keys only`);
+    expect(() => readSealingCertificate(file)).toThrow(`${file} holds an EC key; the sealed-secrets controller seals with RSA keys only`);
   });
 });

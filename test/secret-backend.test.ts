@@ -181,10 +181,17 @@ describe('the sealed backend', () => {
 
   test('still needs the secrets and the hash key, and reports a missing certificate with them', () => {
     const envDir = committedEnvDir();
-    expect(() => synthSealed({ envDir, processEnv: { TASK_API_SECRET_BACKEND: 'sealed' } }))
-      .toThrow(/^staging: missing or empty secrets: DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET, TASK_API_HASH_KEY, GITHUB_USERNAME, GITHUB_TOKEN\./);
     const file = join(envDir, 'staging.sealing-cert.pem');
-    expect(() => synthSealed({ envDir })).toThrow(`the sealing certificate ${file} does not exist; fetch it from the cluster with: kubeseal --fetch-cert > ${file}`);
+    let message = '';
+    try {
+      synthSealed({ envDir, processEnv: { TASK_API_SECRET_BACKEND: 'sealed' } });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      expect.stringMatching(/^staging: missing or empty secrets: DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET, TASK_API_HASH_KEY, GITHUB_USERNAME, GITHUB_TOKEN\./),
+      `the sealing certificate ${file} does not exist; fetch it from the cluster with: kubeseal --fetch-cert > ${file}`,
+    ]);
   });
 
   test('one TASK_API_SEALING_CERT cannot seal several environments', () => {
@@ -410,6 +417,19 @@ describe('npm run synth with a secret backend', () => {
     expect(result.stdout).toMatch(/^DATABASE_PASSWORD=<secret> {2}# (.* via )?Secret task-api-secrets$/m);
     expect(result.out).not.toContain('is not among the objects');
     for (const value of Object.values(CANARIES)) expect(result.out).not.toContain(value);
+  });
+
+  test('refuses to write plain Secrets over a folder of SealedSecrets, which may be committed', () => {
+    const root = project();
+    expect(run(root, { TASK_API_SECRET_BACKEND: 'sealed' }).status).toBe(0);
+    const before = filesOf(join(root, 'dist', 'staging'));
+    const result = run(root, { TASK_API_SECRET_BACKEND: 'plain' });
+    expect(result).toEqual({
+      status: 1,
+      out: 'synth failed: staging: dist/staging/ holds SealedSecrets or ExternalSecrets (it may be committed to git); plain Secrets ' +
+        "written there would put secret values in it. Use that environment's backend, or delete dist/staging/ first.\n",
+    });
+    expect(filesOf(join(root, 'dist', 'staging'))).toEqual(before);
   });
 
   test('a bad backend or a missing certificate fails with one message and leaves dist/ as it was', () => {
