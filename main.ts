@@ -2,7 +2,7 @@ import { App, Chart } from 'cdk8s';
 import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS, selectEnvironments } from './lib/environments';
 import { clientSideApplyWarnings, GuardRailExceptions } from './lib/guard-rails';
 import { manifestFiles, recoverInterruptedSwap, writeEnvironment } from './lib/output';
-import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from './lib/layers';
+import { readLayerInputs, REGISTRY_TOKEN_VARIABLE, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from './lib/layers';
 import { TaskApiApp, TaskApiAppProps } from './lib/task-api-app';
 import { chooseSecretBackend, loadSecretBackend, readSealingCertificate, SecretBackend, SecretBackendChoice, sharedSealingCertificate } from './lib/secret-backend';
 import { existsSync, readdirSync } from 'fs';
@@ -164,11 +164,16 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, l
     for (const name of names) recoverInterruptedSwap(outdir, name);
     const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir });
     for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) fail(`warning: ${warning}`);
-    for (const { environment, taskApi, objects } of synthesized) {
+    for (const { environment, taskApi, objects, layers } of synthesized) {
       const folder = writeEnvironment(outdir, environment, manifestFiles(objects));
       log(`${environment}: ${objects.length} objects written to ${folder}/`);
       log(`  configmap ${taskApi.layers.configMap.name}  ${taskApi.layers.configHash()}`);
       log(`  secret    ${taskApi.layers.secretName}  ${taskApi.secretSummary()}`);
+      if (taskApi.pullSecret && layers.registry) {
+        // Said out loud: dev takes a developer's own GITHUB_TOKEN from the shell when it is set.
+        const from = layers.fromProcessEnv.includes(REGISTRY_TOKEN_VARIABLE) ? `$${REGISTRY_TOKEN_VARIABLE}` : `env/${environment}.secrets.env`;
+        log(`  pull secret ${taskApi.pullSecret.secret.name}  token from ${from}`);
+      }
     }
     return 0;
   } catch (error) {

@@ -134,13 +134,6 @@ export function readEnvFile(path: string, options: EnvFileOptions = {}): EnvEntr
   return parseEnvFile(decodeUtf8(bytes, path), path, options);
 }
 
-/** The entries as a plain key → value record (null prototype, so any key is just data). */
-export function toRecord(entries: readonly EnvEntry[]): Record<string, string> {
-  const record: Record<string, string> = Object.create(null);
-  for (const entry of entries) record[entry.key] = entry.value;
-  return record;
-}
-
 function decodeUtf8(bytes: Buffer, path: string): string {
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   try {

@@ -77,12 +77,12 @@ export class SealedSecret extends Construct {
     return this.sealed.result;
   }
 
-  /** `2 kept, sealed afresh: A, B`, for the synth summary (key names only, never values). */
+  /** `2 kept, new ciphertext for A, B`, for the synth summary (key names only, never values). */
   public summary(): string {
     const { kept, resealed } = this.seal();
     const parts: string[] = [];
     if (kept.length > 0) parts.push(`${kept.length} kept`);
-    if (resealed.length > 0) parts.push(`sealed afresh: ${resealed.join(', ')}`);
+    if (resealed.length > 0) parts.push(`new ciphertext for ${resealed.join(', ')}`);
     return parts.join(', ') || 'no values';
   }
 }

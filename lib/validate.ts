@@ -40,11 +40,6 @@ function schemaModels(type?: string): Readonly<Record<string, ModelClass>> {
   return { ...models, ...crdModels };
 }
 
-/** The kinds `validateObjects` has a schema for, as `apiVersion/kind`. */
-export function validatedKinds(): string[] {
-  return [...Object.keys(schemaModels()), ...CRD_TYPES];
-}
-
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;

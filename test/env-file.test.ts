@@ -1,7 +1,7 @@
 import { writeFileSync } from 'fs';
 import { join } from 'path';
 import fc from 'fast-check';
-import { parseEnvFile, readEnvFile, toRecord } from '../lib/env-file';
+import { EnvEntry, parseEnvFile, readEnvFile } from '../lib/env-file';
 import { folderWith } from './support';
 
 describe('parseEnvFile', () => {
@@ -141,3 +141,8 @@ describe('quoted values, as dotenv reads them', () => {
     expect(() => parseEnvFile("A='abc' trailing\nB=2", 'f.env')).toThrow("f.env:1: A: unexpected text after the closing '");
   });
 });
+
+/** The entries as key → value (null prototype, so keys such as toString are plain data). */
+function toRecord(entries: readonly EnvEntry[]): Record<string, string> {
+  return Object.assign(Object.create(null), Object.fromEntries(entries.map((entry) => [entry.key, entry.value])));
+}

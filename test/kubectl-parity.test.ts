@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Testing } from 'cdk8s';
-import { parseEnvFile, toRecord } from '../lib/env-file';
+import { EnvEntry, parseEnvFile } from '../lib/env-file';
 import { LayeredConfig } from '../lib/layered-config';
 import { RegistryPullSecret } from '../lib/registry-pull-secret';
 import { findKubectl, kubectl, pinnedKubectl } from './kubectl';
@@ -169,3 +169,8 @@ describe('finding kubectl', () => {
     expect(texts.some((t) => /=.*[=$<🚀]/.test(t))).toBe(true);
   });
 });
+
+/** The entries as key → value (null prototype, so keys such as toString are plain data). */
+function toRecord(entries: readonly EnvEntry[]): Record<string, string> {
+  return Object.assign(Object.create(null), Object.fromEntries(entries.map((entry) => [entry.key, entry.value])));
+}

@@ -138,6 +138,7 @@ describe('npm run synth (build/main.js)', () => {
     expect(result.out).toMatch(/^dev: 5 objects written to dist\/dev\/$/m);
     expect(result.out).toMatch(/^staging: 6 objects written to dist\/staging\/$/m);
     expect(result.out).toMatch(/configmap task-api-config +sha256:[0-9a-f]{64}/);
+    expect(result.out).toContain('  pull secret task-api-registry  token from env/staging.secrets.env');
     expect(result.out).not.toMatch(/fake-(dev|staging)-(database|openai|redis|webhook|github|hash)/);
     expect(readdirSync(join(root, 'dist', 'staging'))).toEqual([
       '0-namespace-task-api-staging.yaml',
@@ -182,6 +183,15 @@ describe('npm run synth (build/main.js)', () => {
     expect(result.out).toContain('production: DATABASE_PASSWORD');
     expect(result.out).not.toContain('fake-staging');
     expect(run(root, { TASK_API_ENV: 'staging', ...fakeSecrets('staging') }).status).toBe(0);
+  });
+
+  test("dev uses registry credentials from the shell only when set, and says so", () => {
+    const root = project();
+    expect(run(root, {}).out).not.toContain('pull secret');
+    const withToken = run(root, { GITHUB_USERNAME: 'fake-user', GITHUB_TOKEN: 'fake-dev-shell-token' });
+    expect(withToken.status).toBe(0);
+    expect(withToken.out).toContain('  pull secret task-api-registry  token from $GITHUB_TOKEN');
+    expect(withToken.out).not.toContain('fake-dev-shell-token');
   });
 
   test('an unknown name next to all is still an error', () => {

@@ -140,7 +140,7 @@ describe('the sealed backend', () => {
     expect(after.spec.encryptedData.OPENAI_API_KEY).not.toBe(before.spec.encryptedData.OPENAI_API_KEY);
     expect(unseal(controller, after.spec.encryptedData.OPENAI_API_KEY, 'task-api-staging/task-api-secrets')).toBe('fake-rotated-openai-key');
     expect(findObject(rotated.objects, 'SealedSecret', 'task-api-registry')).toEqual(findObject(first.objects, 'SealedSecret', 'task-api-registry'));
-    expect(rotated.taskApi.secretSummary()).toMatch(/sealed: 3 kept, sealed afresh: OPENAI_API_KEY; pull secret 1 kept$/);
+    expect(rotated.taskApi.secretSummary()).toMatch(/sealed: 3 kept, new ciphertext for OPENAI_API_KEY; pull secret 1 kept$/);
 
     // In the files: the ciphertext line, its fingerprint line and the restart hash differ, nothing else.
     const changedLines = (objects: any[]) => manifestFiles(objects).flatMap((file) => file.content.split('\n').map((line) => `${file.name}: ${line}`));
@@ -174,7 +174,7 @@ describe('the sealed backend', () => {
     const renewed = testController();
     writeFileSync(join(envDir, 'staging.sealing-cert.pem'), renewed.certificatePem);
     const { objects, taskApi } = synthSealed({ envDir, outdir });
-    expect(taskApi.secretSummary()).toMatch(/sealed: sealed afresh: DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET; pull secret sealed afresh: .dockerconfigjson$/);
+    expect(taskApi.secretSummary()).toMatch(/sealed: new ciphertext for DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET; pull secret new ciphertext for .dockerconfigjson$/);
     const app = findObject(objects, 'SealedSecret', 'task-api-secrets');
     expect(unseal(renewed, app.spec.encryptedData.DATABASE_PASSWORD, 'task-api-staging/task-api-secrets')).toBe(fakeSecrets('staging').DATABASE_PASSWORD);
   });

@@ -1,8 +1,13 @@
-import { Testing } from 'cdk8s';
+import { Size, Testing } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-27';
 import { TaskApiApp, TaskApiAppProps } from '../lib/task-api-app';
 import { findObject } from './support';
 
 function synth(overrides: Partial<TaskApiAppProps> = {}) {
+  const resources = {
+    cpu: { request: Cpu.millis(250), limit: Cpu.millis(1000) },
+    memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+  };
   const chart = Testing.chart();
   new TaskApiApp(chart, 'TaskApi', {
     namespace: 'task-api-test',
@@ -10,6 +15,7 @@ function synth(overrides: Partial<TaskApiAppProps> = {}) {
     config: { LOG_LEVEL: 'info' },
     secrets: { DATABASE_PASSWORD: 'fake-pw' },
     hashKey: 'fake-hash-key',
+    resources,
     ...overrides,
   });
   return Testing.synth(chart);
@@ -30,7 +36,7 @@ describe('TaskApiApp', () => {
     expect(container.ports).toEqual([{ containerPort: 8000 }]);
     expect(container.readinessProbe.httpGet).toMatchObject({ path: '/health', port: 8000 });
     expect(container.livenessProbe.httpGet).toMatchObject({ path: '/health', port: 8000 });
-    expect(container.resources.requests).toBeDefined();
+    expect(container.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '512Mi' } });
     expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
   });
 
