@@ -6,7 +6,7 @@ import { createHash, createHmac } from 'crypto';
  * quoting style in the env files are gone by the time data reaches here, so they change nothing.
  */
 export function canonicalData(data: Readonly<Record<string, string>>): string {
-  const keys = Object.keys(data).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const keys = Object.keys(data).sort(byCodeUnits);
   return JSON.stringify(keys.map((key) => [key, data[key]]));
 }
 
@@ -24,4 +24,9 @@ export function contentHash(data: Readonly<Record<string, string>>): string {
 export function keyedContentHash(data: Readonly<Record<string, string>>, key: string): string {
   if (key === '') throw new Error('the hash key is empty');
   return 'hmac-sha256:' + createHmac('sha256', key).update(canonicalData(data)).digest('hex');
+}
+
+/** Sorts strings by UTF-16 code units, the same on every machine and locale (unlike localeCompare). */
+export function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

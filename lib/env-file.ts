@@ -1,5 +1,6 @@
 import { readFileSync } from 'fs';
 import { parse as dotenvParse } from 'dotenv';
+import { DATA_KEY_RULE, isDataKey, isStrictEnvVarName } from './kubernetes-names';
 
 /** One `KEY=value` of an env file, with where it was written. */
 export interface EnvEntry {
@@ -16,14 +17,6 @@ export interface EnvEntry {
   readonly notes: readonly string[];
 }
 
-/**
- * A ConfigMap/Secret data key, the rule the API server applies to both
- * (k8s.io/apimachinery IsConfigMapKey).
- */
-const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
-const MAX_KEY_LENGTH = 253;
-/** The strict env var name (IsEnvVarName); clusters before 1.32 skip other envFrom keys. */
-const STRICT_ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 /** C0 controls but tab, and DEL: never meant to be in a value, often a sign of a corrupt file. */
 const CONTROL_CHARACTER = /[\u0000-\u0008\u000A-\u001F\u007F]/;
 /**
@@ -110,7 +103,7 @@ export function parseEnvFile(text: string, file: string, options: EnvFileOptions
     if (kubectlDiffers.length > 0) {
       notes.push(`${where}: ${key}: kubectl --from-env-file would read this line differently (${kubectlDiffers.join(', ')})`);
     }
-    if (!STRICT_ENV_NAME.test(key)) {
+    if (!isStrictEnvVarName(key)) {
       notes.push(`${where}: ${key} is not a strict environment variable name; clusters before 1.32 skip it in envFrom`);
     }
     entries.push({ key, value, file, line: lineNumber, notes });
@@ -158,12 +151,8 @@ function checkDataKey(key: string, where: string, sensitive: boolean): void {
     throw new Error(`${where}: the line has no key before '='`);
   }
   const shown = sensitive ? 'the text before \'=\'' : `"${key}"`;
-  if (!DATA_KEY.test(key) || key.length > MAX_KEY_LENGTH || key === '.' || key === '..' || key.startsWith('..')) {
-    throw new Error(
-      `${where}: ${shown} is not a valid key: use letters, digits, '-', '_' and '.' ` +
-      `(at most ${MAX_KEY_LENGTH} characters, not '.', '..' or starting with '..')` +
-      (sensitive ? '; a multi-line value must be quoted' : ''),
-    );
+  if (!isDataKey(key)) {
+    throw new Error(`${where}: ${shown} is not a valid key: use ${DATA_KEY_RULE}` + (sensitive ? '; a multi-line value must be quoted' : ''));
   }
   if (UNREPRESENTABLE_KEYS.has(key)) {
     throw new Error(`${where}: "${key}" cannot be used as a key: JavaScript objects on the way to YAML cannot carry it`);

@@ -1,4 +1,5 @@
 import { ApiObject } from 'cdk8s';
+import { byCodeUnits } from './content-hash';
 import { Construct } from 'constructs';
 
 /** The External Secrets Operator store an ExternalSecret reads from. */
@@ -59,7 +60,7 @@ export class ExternalSecret extends Construct {
   constructor(scope: Construct, id: string, props: ExternalSecretProps) {
     super(scope, id);
     this.name = props.name;
-    const keys = Object.keys(props.data).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const keys = Object.keys(props.data).sort(byCodeUnits);
     new ApiObject(this, 'Resource', {
       apiVersion: 'external-secrets.io/v1',
       kind: 'ExternalSecret',

@@ -13,6 +13,8 @@
  *    sets `enableServiceLinks: false`.
  */
 
+import { isStrictEnvVarName } from './kubernetes-names';
+
 /** A `configMapRef` or `secretRef` of `envFrom`, or a `configMapKeyRef` / `secretKeyRef`. */
 export interface ObjectRef {
   readonly kind: 'ConfigMap' | 'Secret';
@@ -261,7 +263,3 @@ function envName(name: string): string {
   return name.replace(/-/g, '_').toUpperCase();
 }
 
-/** The env var name rule kubelets applied before RelaxedEnvironmentVariableValidation (1.32 beta). */
-function isStrictEnvVarName(name: string): boolean {
-  return /^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name);
-}

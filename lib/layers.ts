@@ -1,3 +1,4 @@
+import { byCodeUnits } from './content-hash';
 import { existsSync } from 'fs';
 import { join } from 'path';
 import { EnvEntry, readEnvFile } from './env-file';
@@ -208,5 +209,5 @@ export function valuesOf(values: readonly ResolvedValue[]): Record<string, strin
 }
 
 function sortByKey(values: ResolvedValue[]): ResolvedValue[] {
-  return values.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return values.sort((a, b) => byCodeUnits(a.key, b.key));
 }

@@ -1,4 +1,5 @@
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
+import { parseAllDocuments } from 'yaml';
 import { join } from 'path';
 import { Yaml } from 'cdk8s';
 
@@ -116,4 +117,23 @@ function exists(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The objects of the YAML files in `folder` (as synth writes them: one or more documents per
+ * file). Errors name the file and line, never the content: Secret files are read here.
+ */
+export function readManifests(folder: string): any[] {
+  const objects: any[] = [];
+  for (const name of readdirSync(folder).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    const file = join(folder, name);
+    // YAML 1.1, as cdk8s writes it, so a value like "yes" or "0755" reads back as written.
+    for (const document of parseAllDocuments(readFileSync(file, 'utf8'), { version: '1.1' })) {
+      const error = document.errors[0];
+      if (error) throw new Error(`${file}:${error.linePos?.[0].line ?? '?'}: not valid YAML (${error.code}); run synth again, or delete the file`);
+      const object = document.toJSON();
+      if (object && typeof object === 'object' && Object.keys(object).length > 0) objects.push(object);
+    }
+  }
+  return objects;
 }

@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
+import { readManifests } from './output';
+import { existsSync, statSync } from 'fs';
 import { join } from 'path';
 import { isDeepStrictEqual } from 'util';
-import { parseAllDocuments } from 'yaml';
 import { ENVIRONMENTS, selectEnvironments } from './environments';
 import { CommandIO, Output, outputFor, STANDARD_IO } from './terminal';
 import { synthEnvironments } from '../main';
@@ -267,24 +267,6 @@ export function renderPlan(plan: EnvironmentPlan, folder: string, out: Output): 
   return lines;
 }
 
-/**
- * The objects of the YAML files in `folder` (as synth writes them: one or more documents per
- * file). Errors name the file and line, never the content: Secret files are read here.
- */
-export function readManifests(folder: string): any[] {
-  const objects: any[] = [];
-  for (const name of readdirSync(folder).filter((f) => /\.ya?ml$/.test(f)).sort()) {
-    const file = join(folder, name);
-    // YAML 1.1, as cdk8s writes it, so a value like "yes" or "0755" reads back as written.
-    for (const document of parseAllDocuments(readFileSync(file, 'utf8'), { version: '1.1' })) {
-      const error = document.errors[0];
-      if (error) throw new Error(`${file}:${error.linePos?.[0].line ?? '?'}: not valid YAML (${error.code}); run synth again, or delete the file`);
-      const object = document.toJSON();
-      if (object && typeof object === 'object' && Object.keys(object).length > 0) objects.push(object);
-    }
-  }
-  return objects;
-}
 
 /**
  * `npm run plan`: for the environments in TASK_API_ENV, what a fresh synthesis would change

@@ -1,3 +1,4 @@
+import { byCodeUnits } from './content-hash';
 import { constants, createCipheriv, createHash, createHmac, KeyObject, publicEncrypt, randomBytes, X509Certificate } from 'crypto';
 
 /**
@@ -127,7 +128,7 @@ export function sealData(
   const fingerprints: Record<string, string> = {};
   const resealed: string[] = [];
   const kept: string[] = [];
-  for (const key of Object.keys(data).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const key of Object.keys(data).sort(byCodeUnits)) {
     const value = data[key];
     const earlier = previous?.encryptedData[key];
     const unchanged = earlier !== undefined &&

@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'fs';
+import { readManifests } from './output';
+import { readFileSync } from 'fs';
 import { join } from 'path';
-import { parseAllDocuments } from 'yaml';
 import type { EnvironmentSettings } from './environments';
 import { DEFAULT_REFRESH_INTERVAL, RemoteRef, SecretStoreRef } from './external-secret';
 import { previousSealedSecrets } from './sealed-secret';
@@ -145,7 +145,7 @@ export function loadSecretBackend(choice: SecretBackendChoice, context: SecretBa
         kind: 'sealed',
         certificate: readSealingCertificate(choice.certificateFile),
         hashKey: context.hashKey,
-        previous: previousSealedSecrets(context.previousOutput ? readManifests(context.previousOutput) : []),
+        previous: previousSealedSecrets(context.previousOutput ? readPreviousOutput(context.previousOutput) : []),
       };
     case 'external':
       return { ...choice, keys: context.externalKeys, pullSecret: context.pullSecret };
@@ -165,28 +165,14 @@ export function readSealingCertificate(file: string): SealingCertificate {
 }
 
 /**
- * Every object in the YAML files of `folder`, or none when it does not exist. A file that does
- * not parse contributes nothing (its values are then sealed afresh): earlier output is a cache
- * here, never an input that can fail synth.
+ * The objects synth wrote last into `folder`, or none when it does not exist or does not parse:
+ * earlier output is a cache here (its values are then sealed afresh), never an input that can fail
+ * synth.
  */
-export function readManifests(folder: string): any[] {
-  let names: string[];
+function readPreviousOutput(folder: string): any[] {
   try {
-    names = readdirSync(folder);
+    return readManifests(folder);
   } catch {
     return [];
   }
-  const objects: any[] = [];
-  for (const name of names.filter((file) => file.endsWith('.yaml')).sort()) {
-    let text: string;
-    try {
-      text = readFileSync(join(folder, name), 'utf8');
-    } catch {
-      continue;
-    }
-    for (const document of parseAllDocuments(text)) {
-      if (document.errors.length === 0) objects.push(document.toJS());
-    }
-  }
-  return objects;
 }

@@ -6,6 +6,8 @@
  * Messages name the object and the field, never a value: Secret data passes through here.
  */
 
+import { DATA_KEY_RULE, isDataKey } from './kubernetes-names';
+
 /** A model class of kubernetes-models: `new Model(json).validate()` throws on a schema violation. */
 type ModelClass = new (data: any) => { validate(): void };
 
@@ -45,7 +47,6 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const DATA_KEY = /^[-._a-zA-Z0-9]+$/;
 /** ConfigMap and Secret data, decoded, is limited to 1 MiB per object. */
 const MAX_DATA_BYTES = 1024 * 1024;
 /** All annotations of an object together. */
@@ -118,7 +119,7 @@ function namingProblems(object: any): string[] {
     const seen = new Set<string>();
     for (const map of maps) {
       for (const [key, value] of Object.entries<any>(object[map] ?? {})) {
-        if (!isDataKey(key)) problems.push(`${map}[${JSON.stringify(key)}]: is not a valid key: use letters, digits, '-', '_' and '.' (at most 253, not '.', '..' or starting with '..')`);
+        if (!isDataKey(key)) problems.push(`${map}[${JSON.stringify(key)}]: is not a valid key: use ${DATA_KEY_RULE}`);
         if (kind === 'ConfigMap' && seen.has(key)) problems.push(`${map}[${JSON.stringify(key)}]: is also in data; a key may be in only one of data and binaryData`);
         seen.add(key);
         const base64 = (kind === 'Secret' && map === 'data') || map === 'binaryData';
@@ -195,6 +196,3 @@ function checkAnnotations(problems: string[], field: string, annotations: Record
   if (bytes > MAX_ANNOTATIONS_BYTES) problems.push(`${field}: ${bytes} bytes is over the 256 KiB limit of an object's annotations`);
 }
 
-function isDataKey(key: string): boolean {
-  return DATA_KEY.test(key) && key.length <= 253 && key !== '.' && key !== '..' && !key.startsWith('..');
-}

@@ -1,7 +1,8 @@
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { synthEnvironments } from '../main';
-import { planEnvironment, readManifests, renderPlan } from '../lib/plan';
+import { readManifests } from '../lib/output';
+import { planEnvironment, renderPlan } from '../lib/plan';
 import { outputFor } from '../lib/terminal';
 import { folderState, project, runBuilt, writeSecretsFile } from './cli-support';
 import { committedEnvDir, fakeSecrets, findObject } from './support';
