@@ -78,8 +78,12 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
       const choice = chooseSecretBackend(name, settings, options.processEnv, options.envDir);
       backendChoices.set(name, choice);
       if (choice.kind === 'plain' && options.outdir) refuseGitTrackedFolder(join(options.outdir, name), name);
-      const inputs = readLayerInputs(options.envDir, name, settings.requireRegistryCredentials, options.exceptions ?? GUARD_RAIL_EXCEPTIONS);
-      const layers = resolveLayers({ ...inputs, secretsInCluster: choice.kind === 'external' }, options.processEnv);
+      const inputs = readLayerInputs(options.envDir, name, {
+        requireRegistryCredentials: settings.requireRegistryCredentials,
+        exceptions: options.exceptions ?? GUARD_RAIL_EXCEPTIONS,
+        secretsInCluster: choice.kind === 'external',
+      });
+      const layers = resolveLayers(inputs, options.processEnv);
       resolved.push(layers);
       backends.set(name, loadSecretBackend(choice, {
         previousOutput: options.outdir && join(options.outdir, name),

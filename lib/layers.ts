@@ -182,24 +182,25 @@ export function resolveLayers(
   };
 }
 
-/** Reads an environment's env files from `envDir` (see LayerInputs for which). */
+/**
+ * Reads an environment's env files from `envDir` (see LayerInputs for which). With
+ * `secretsInCluster` (the external backend) the secrets file is not even read: synth needs none.
+ */
 export function readLayerInputs(
   envDir: string,
   environment: string,
-  requireRegistryCredentials: boolean,
-  exceptions?: GuardRailExceptions,
+  options: Pick<LayerInputs, 'requireRegistryCredentials' | 'exceptions' | 'secretsInCluster'>,
 ): LayerInputs {
   const secretsPath = join(envDir, `${environment}.secrets.env`);
   const examplePath = `${secretsPath}.example`;
   return {
+    ...options,
     environment,
     defaults: readEnvFile(join(envDir, 'defaults.env')),
     environmentFile: readEnvFile(join(envDir, `${environment}.env`)),
-    secretsFile: existsSync(secretsPath) ? readEnvFile(secretsPath, { sensitive: true }) : undefined,
+    secretsFile: !options.secretsInCluster && existsSync(secretsPath) ? readEnvFile(secretsPath, { sensitive: true }) : undefined,
     requiredSecrets: existsSync(examplePath) ? readEnvFile(examplePath).map((entry) => entry.key) : [],
     secretsPath,
-    requireRegistryCredentials,
-    exceptions,
   };
 }
 

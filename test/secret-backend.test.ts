@@ -214,6 +214,12 @@ describe('the external backend', () => {
     expect(objects.filter((o) => o.kind === 'ExternalSecret').map((o) => o.metadata.name).sort()).toEqual(['task-api-registry', 'task-api-secrets']);
   });
 
+  test('does not even read a secrets file that is there (a broken one cannot fail it)', () => {
+    const envDir = committedEnvDir();
+    writeFileSync(join(envDir, 'production.secrets.env'), 'NOT A LINE\n');
+    expect(synthExternal('production', envDir).objects.filter((o) => o.kind === 'ExternalSecret')).toHaveLength(2);
+  });
+
   test("names exactly the keys of the environment's .example file (without the synth-only keys), one remote reference each", () => {
     const envDir = committedEnvDir();
     const { objects } = synthExternal('staging', envDir);

@@ -1,8 +1,8 @@
 import { spawnSync } from 'child_process';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { committedEnvDir, fakeSecrets } from './support';
+import { project as committedProject, writeSecretsFile } from './cli-support';
 
 // CommonJS shared with scripts/*.mjs (see scripts/startup-snapshot.cjs).
 const snapshot = require('../scripts/startup-snapshot.cjs');
@@ -11,14 +11,8 @@ const BUILD_DIR = join(__dirname, '..', 'build');
 
 /** A project folder with every environment's inputs (fake secrets only). */
 function project(): string {
-  const root = mkdtempSync(join(tmpdir(), 'task-api-project-'));
-  mkdirSync(join(root, 'env'));
-  const envDir = committedEnvDir();
-  for (const name of readdirSync(envDir)) copyFileSync(join(envDir, name), join(root, 'env', name));
-  for (const environment of ['staging', 'production']) {
-    const lines = Object.entries(fakeSecrets(environment)).map(([key, value]) => `${key}=${value}\n`);
-    writeFileSync(join(root, 'env', `${environment}.secrets.env`), lines.join(''));
-  }
+  const root = committedProject();
+  for (const environment of ['staging', 'production']) writeSecretsFile(root, environment);
   return root;
 }
 
