@@ -1,11 +1,11 @@
 import { App, Chart } from 'cdk8s';
 import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS, selectEnvironments } from './lib/environments';
 import { clientSideApplyWarnings, GuardRailExceptions } from './lib/guard-rails';
-import { manifestFiles, recoverInterruptedSwap, writeEnvironment } from './lib/output';
+import { kindsInFolder, manifestFiles, outputFolder, recoverInterruptedSwap, writeEnvironment } from './lib/output';
+import { failureLines } from './lib/terminal';
 import { readLayerInputs, REGISTRY_TOKEN_VARIABLE, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from './lib/layers';
 import { TaskApiApp, TaskApiAppProps } from './lib/task-api-app';
 import { chooseSecretBackend, loadSecretBackend, readSealingCertificate, SecretBackend, SecretBackendChoice, sharedSealingCertificate } from './lib/secret-backend';
-import { existsSync, readdirSync } from 'fs';
 import { join } from 'path';
 import { validateObjects } from './lib/validate';
 
@@ -129,8 +129,8 @@ function attempt(run: () => unknown): string[] {
  * over it (say, a TASK_API_SECRET_BACKEND=plain left over) would put secret values into git.
  */
 function refuseGitTrackedFolder(folder: string, environment: string): void {
-  const names = existsSync(folder) ? readdirSync(folder) : [];
-  if (names.some((file) => /^\d+-(sealedsecret|externalsecret)-/.test(file))) {
+  const kinds = kindsInFolder(folder);
+  if (kinds.has('sealedsecret') || kinds.has('externalsecret')) {
     throw new Error(
       `${environment}: ${folder}/ holds SealedSecrets or ExternalSecrets (it may be committed to git); plain ` +
       `Secrets written there would put secret values in it. Use that environment's backend, or delete ${folder}/ first.`);
@@ -164,7 +164,7 @@ function sharedProcessSecrets(resolved: readonly ResolvedLayers[]): string[] {
 export function main(processEnv: Readonly<Record<string, string | undefined>>, log = console.log, fail = console.error): number {
   try {
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
-    const outdir = processEnv.CDK8S_OUTDIR || 'dist';
+    const outdir = outputFolder(processEnv);
     for (const name of names) recoverInterruptedSwap(outdir, name);
     const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir });
     for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) fail(`warning: ${warning}`);
@@ -181,9 +181,7 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, l
     }
     return 0;
   } catch (error) {
-    const lines = (error as Error).message.split('\n');
-    fail(lines.length === 1 ? `synth failed: ${lines[0]}` : `synth failed:\n  ${lines.join('\n  ')}`);
-    if (processEnv.TASK_API_DEBUG) fail((error as Error).stack);
+    failureLines('synth', error, processEnv).forEach((line) => fail(line));
     return 1;
   }
 }

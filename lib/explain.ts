@@ -1,7 +1,8 @@
 import { ENVIRONMENTS, selectEnvironments } from './environments';
 import { EffectiveVar, effectiveEnvironment, namespaceData, ObjectRef, VarOrigin } from './kubelet-env';
 import { ResolvedValue, Source } from './layers';
-import { Columns, CommandIO, Output, outputFor, STANDARD_IO } from './terminal';
+import { Columns, CommandIO, failureLines, Output, outputFor, STANDARD_IO } from './terminal';
+import { outputFolder } from './output';
 import { SynthesizedEnvironment, synthEnvironments } from '../main';
 
 /** One container's environment, explained: each variable with where it came from. */
@@ -182,7 +183,8 @@ function quoteIfNeeded(value: string): string {
 export function main(processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO): number {
   try {
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
-    const explanations = synthEnvironments(names, { envDir: 'env', processEnv }).flatMap(explainEnvironment);
+    // With the output folder, as synth and plan: sealed values keep their ciphertext.
+    const explanations = synthEnvironments(names, { envDir: 'env', processEnv, outdir: outputFolder(processEnv) }).flatMap(explainEnvironment);
     const out = outputFor(io.isTTY, processEnv);
     const blocks = explanations.map((e) => renderContainer(e, out));
     if (names.length > 1) blocks.push(renderComparison(explanations, out));
@@ -192,8 +194,7 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, i
     });
     return 0;
   } catch (error) {
-    io.err(`explain failed: ${(error as Error).message}`);
-    if (processEnv.TASK_API_DEBUG) io.err(String((error as Error).stack));
+    failureLines('explain', error, processEnv).forEach((line) => io.err(line));
     return 1;
   }
 }

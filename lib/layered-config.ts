@@ -1,7 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { contentHash, keyedContentHash } from './content-hash';
+import { byCodeUnits, contentHash, keyedContentHash } from './content-hash';
 import { ExternalSecret } from './external-secret';
 import { SealedSecret } from './sealed-secret';
 import { PLAIN_BACKEND, SecretBackend } from './secret-backend';
@@ -178,13 +178,13 @@ export class LayeredConfig extends Construct {
 
 function sortedCopy(data: Readonly<Record<string, string>>): Record<string, string> {
   const copy: Record<string, string> = {};
-  for (const key of Object.keys(data).sort()) copy[key] = data[key];
+  for (const key of Object.keys(data).sort(byCodeUnits)) copy[key] = data[key];
   return copy;
 }
 
 function base64Values(data: Readonly<Record<string, string>>): Record<string, string> {
   const encoded: Record<string, string> = {};
-  for (const key of Object.keys(data).sort()) encoded[key] = Buffer.from(data[key], 'utf8').toString('base64');
+  for (const key of Object.keys(data).sort(byCodeUnits)) encoded[key] = Buffer.from(data[key], 'utf8').toString('base64');
   return encoded;
 }
 

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { parseAllDocuments } from 'yaml';
 import { join } from 'path';
 import { Yaml } from 'cdk8s';
+import { byCodeUnits } from './content-hash';
 
 /**
  * Apply order. `kubectl apply -f DIR` applies a folder's files in name order, so the file name
@@ -32,6 +33,11 @@ export interface ManifestFile {
   readonly mode: number;
 }
 
+/** Where the manifests go: $CDK8S_OUTDIR (which cdk8s-cli sets), else dist. */
+export function outputFolder(processEnv: Readonly<Record<string, string | undefined>>): string {
+  return processEnv.CDK8S_OUTDIR || 'dist';
+}
+
 /** An environment name is used as a folder name: keep it to one plain path segment. */
 const ENVIRONMENT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -46,7 +52,13 @@ export function manifestFiles(objects: readonly any[]): ManifestFile[] {
         mode: SECRET_KINDS.has(object.kind) ? 0o600 : 0o644,
       };
     })
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    .sort((a, b) => byCodeUnits(a.name, b.name));
+}
+
+/** The kinds (lowercase, as in the file names manifestFiles gives) of the objects in `folder`. */
+export function kindsInFolder(folder: string): Set<string> {
+  const names = exists(folder) ? readdirSync(folder) : [];
+  return new Set(names.map((name) => /^\d+-([a-z]+)-/.exec(name)?.[1]).filter((kind) => kind !== undefined));
 }
 
 /**

@@ -1,9 +1,9 @@
-import { readManifests } from './output';
+import { outputFolder, readManifests } from './output';
 import { existsSync, statSync } from 'fs';
 import { join } from 'path';
 import { isDeepStrictEqual } from 'util';
 import { ENVIRONMENTS, selectEnvironments } from './environments';
-import { CommandIO, Output, outputFor, STANDARD_IO } from './terminal';
+import { CommandIO, failureLines, Output, outputFor, STANDARD_IO } from './terminal';
 import { synthEnvironments } from '../main';
 
 /** One changed field of a non-secret part of an object: `spec.replicas: 1 → 3`. */
@@ -276,7 +276,7 @@ export function renderPlan(plan: EnvironmentPlan, folder: string, out: Output): 
 export function main(processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO): number {
   try {
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
-    const outdir = processEnv.CDK8S_OUTDIR || 'dist';
+    const outdir = outputFolder(processEnv);
     const out = outputFor(io.isTTY, processEnv);
     let changed = false;
     if (existsSync(outdir) && !statSync(outdir).isDirectory()) {
@@ -292,8 +292,7 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, i
     }
     return changed ? 1 : 0;
   } catch (error) {
-    io.err(`plan failed: ${(error as Error).message}`);
-    if (processEnv.TASK_API_DEBUG) io.err(String((error as Error).stack));
+    failureLines('plan', error, processEnv).forEach((line) => io.err(line));
     return 2;
   }
 }

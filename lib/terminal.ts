@@ -64,4 +64,21 @@ export interface CommandIO {
   readonly isTTY: boolean;
 }
 
-export const STANDARD_IO: CommandIO = { out: (l) => console.log(l), err: (l) => console.error(l), isTTY: Boolean(process.stdout.isTTY) };
+export const STANDARD_IO: CommandIO = {
+  out: (l) => console.log(l),
+  err: (l) => console.error(l),
+  // Read when asked, not when this module loads (which may be at startup-snapshot build time).
+  get isTTY() {
+    return Boolean(process.stdout.isTTY);
+  },
+};
+
+/**
+ * How every command reports a user mistake: `<command> failed: <message>`, one problem per
+ * indented line when there are several, and the stack trace only with TASK_API_DEBUG.
+ */
+export function failureLines(command: string, error: unknown, processEnv: Readonly<Record<string, string | undefined>>): string[] {
+  const problems = (error as Error).message.split('\n');
+  const message = problems.length === 1 ? `${command} failed: ${problems[0]}` : `${command} failed:\n  ${problems.join('\n  ')}`;
+  return processEnv.TASK_API_DEBUG ? [message, String((error as Error).stack)] : [message];
+}

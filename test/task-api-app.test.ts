@@ -24,7 +24,7 @@ function synth(overrides: Partial<TaskApiAppProps> = {}) {
 describe('TaskApiApp', () => {
   test('creates its namespace and puts everything else in it', () => {
     const objects = synth();
-    expect(findObject(objects, 'Namespace', 'task-api-test')).toBeDefined();
+    expect(findObject(objects, 'Namespace', 'task-api-test').metadata).toEqual({ name: 'task-api-test' });
     for (const object of objects.filter((o) => o.kind !== 'Namespace')) {
       expect(object.metadata.namespace).toBe('task-api-test');
     }
