@@ -128,7 +128,7 @@ export function resolveLayers(
       secrets: [],
       hashKey: '',
       fromProcessEnv: [],
-      warnings: configEntries.flatMap((entry) => entry.notes),
+      warnings,
       externalSecretKeys: keys,
     };
   }
