@@ -9,12 +9,13 @@ import { TaskApiApp, TaskApiAppProps } from '../constructs/task-api-app';
 import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS } from '../environments';
 import { SecretBackend } from '../secrets/backend';
 import { chooseSecretBackend, loadSecretBackend, readSealingCertificate, SecretBackendChoice, sharedSealingCertificate } from './backend-choice';
+import { withoutNoise } from './noise';
 import { kindsInFolder } from './output';
 import { validateObjects } from './validate';
 
 /**
  * The pipeline: env files → resolved layers (lib/config) → a secret backend per environment →
- * constructs in one Chart per environment → validated objects. Writing them is the caller's
+ * constructs in one Chart per environment → objects without noise (./noise.ts) → validated objects. Writing them is the caller's
  * (lib/synth/output.ts); explain and plan read the same result.
  */
 
@@ -141,7 +142,7 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     // The environment owns its Namespace: every app built into it shares the one object.
     new kplus.Namespace(chart, 'Namespace', { metadata: { name: context.settings.namespace } });
     build(chart, context);
-    const objects = chart.toJson();
+    const objects = withoutNoise(chart.toJson());
     const warnings = [...context.layers.warnings, ...clientSideApplyWarnings(context.environment, objects)];
     const constructs = chart.node.findAll();
     return {
