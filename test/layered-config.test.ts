@@ -102,7 +102,7 @@ describe('LayeredConfig.attachTo on any workload', () => {
     return workloads.map(([kind]) => findObject(objects, kind, names[kind as keyof typeof names]));
   }
 
-  test('each of Deployment, StatefulSet, DaemonSet, Job and CronJob gets both hashes on its own pod template', () => {
+  test('each of Deployment, StatefulSet, DaemonSet, Job and CronJob gets both hashes and no Service link variables on its own pod template', () => {
     for (const workload of everyKind()) {
       const template = podTemplate(workload);
       expect({ kind: workload.kind, annotations: template.metadata.annotations }).toEqual({
@@ -113,6 +113,8 @@ describe('LayeredConfig.attachTo on any workload', () => {
         },
       });
       expect(template.spec.containers[0].envFrom).toEqual([{ configMapRef: { name: 'cfg' } }, { secretRef: { name: 'sec' } }]);
+      // No Service link variables beside the layers, in every kind's own pod spec.
+      expect(template.spec.enableServiceLinks).toBe(false);
       // Not on the workload itself: a change there would not roll anything.
       expect(workload.metadata.annotations).toBeUndefined();
     }

@@ -172,10 +172,7 @@ export class TaskApiApp extends Construct {
       podSecurityContext: props.podSecurityContext,
       relaxPodSecurity: props.relaxPodSecurity,
     });
-    // No Docker-link variables for the namespace's Services: the Service `task-api` would inject
-    // TASK_API_PORT=tcp://... and friends, which a settings class reading the TASK_API_ prefix
-    // would take for configuration. Configuration comes from the layers only.
-    ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/enableServiceLinks', false));
+    // Also turns off the Services' link variables: configuration comes from the layers only.
     this.layers.attachTo(this.deployment, this.container);
 
     // cdk8s-plus has no prop for it; the default would be implicit in the cluster.
