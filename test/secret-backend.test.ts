@@ -156,8 +156,10 @@ describe('the sealed backend', () => {
     expect(findObject(rotated.objects, 'SealedSecret', 'task-api-registry')).toEqual(findObject(first.objects, 'SealedSecret', 'task-api-registry'));
     expect(secretSummaries(rotated)).toMatch(/sealed: 3 kept, new ciphertext for OPENAI_API_KEY; pull secret sealed: 1 kept$/);
 
-    // In the files: the ciphertext line, its fingerprint line and the restart hash differ, nothing else.
-    const changedLines = (objects: any[]) => manifestFiles(objects).flatMap((file) => file.content.split('\n').map((line) => `${file.name}: ${line}`));
+    // In the files both write: the ciphertext line, its fingerprint line and the restart hashes differ, nothing else.
+    const beforeFiles = new Set(manifestFiles(first.objects).map((file) => file.name));
+    const changedLines = (objects: any[]) => manifestFiles(objects).filter((file) => beforeFiles.has(file.name))
+      .flatMap((file) => file.content.split('\n').map((line) => `${file.name}: ${line}`));
     const beforeLines = new Set(changedLines(first.objects));
     const afterLines = changedLines(rotated.objects).filter((line) => !beforeLines.has(line));
     const shown = afterLines.map((line) => line.replace(/: ("?)(hmac-sha256:[0-9a-f]{64}|[A-Za-z0-9+/]{300,}=*)("?,?)$/, ': $1…$3'));
