@@ -82,12 +82,16 @@ export interface LayerInputs {
 /**
  * Merges the three layers of one environment. Pure: the process environment is an argument.
  *
- * Layer 3 takes each key from the process environment when it is set there (so CI can inject
- * secrets), else from the secrets file: the process environment wins, as with dotenv. Only keys
- * that the `.example` file or the secrets file names, and the synth-only keys, are read from it.
+ * Layer 3 takes each key from the secrets file, and from the process environment the keys the
+ * file does not hold (so CI, with no file, can inject secrets). A key in both must hold the same
+ * value in both: a variable left in a shell or set by CI for its own use (CI systems export a
+ * GITHUB_TOKEN) must not silently replace the file's value, nor the file silently ignore the
+ * variable, so different values are an error naming both places. An empty variable is a value
+ * too. Only keys that the `.example` file or the secrets file names, and the synth-only keys,
+ * are read from the process environment.
  *
  * All problems of the environment are reported in one error, one per line: credentials in a
- * ConfigMap layer, keys in both layers, and every missing or empty secret.
+ * ConfigMap layer, keys in both layers, a key with two values, and every missing or empty secret.
  */
 export function resolveLayers(
   inputs: LayerInputs,
@@ -142,16 +146,24 @@ export function resolveLayers(
   for (const entry of secretsFile) {
     secretLayer.set(entry.key, { key: entry.key, value: entry.value, source: { layer: 'secrets', at: `${entry.file}:${entry.line}` }, overrides: [] });
   }
+  const twoValues: string[] = [];
   const lookedUp = new Set([...inputs.requiredSecrets, ...secretLayer.keys(), ...SYNTH_ONLY_KEYS]);
   for (const key of lookedUp) {
     // Own keys only: a key such as `toString` must not find Object.prototype's.
     const value = Object.hasOwn(processEnv, key) ? processEnv[key] : undefined;
     if (value === undefined) continue;
-    const previous = secretLayer.get(key);
-    secretLayer.set(key, { key, value, source: { layer: 'process-env', at: `$${key}` }, overrides: previous ? [previous.source] : [] });
+    const inFile = secretLayer.get(key);
+    if (!inFile) {
+      secretLayer.set(key, { key, value, source: { layer: 'process-env', at: `$${key}` }, overrides: [] });
+    } else if (inFile.value !== value) {
+      twoValues.push(
+        `${inFile.source.at}: ${key}: $${key} is set in the process environment too, to a different value; ` +
+        `unset $${key} to use this line, or delete this line to use $${key}`);
+    }
+    // The same value in both: the file stays its source.
   }
 
-  const problems = [...unlisted, ...guardRailProblems(
+  const problems = [...unlisted, ...twoValues, ...guardRailProblems(
     configEntries,
     new Set([...secretLayer.keys()].filter((key) => !SYNTH_ONLY_KEYS.includes(key))),
     inputs.secretsPath,

@@ -14,6 +14,15 @@ function inputs(overrides: Partial<LayerInputs> = {}): LayerInputs {
   };
 }
 
+function messageOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected an error');
+}
+
 describe('resolveLayers', () => {
   test('the environment file overrides the defaults, and remembers what it overrode', () => {
     const resolved = resolveLayers(inputs(), {});
@@ -23,10 +32,38 @@ describe('resolveLayers', () => {
     expect(logLevel.overrides).toEqual([{ layer: 'defaults', at: 'env/defaults.env:1' }]);
   });
 
-  test('a process environment variable wins over the secrets file', () => {
-    const resolved = resolveLayers(inputs(), { DATABASE_PASSWORD: 'fake-ci-pw' });
-    expect(valuesOf(resolved.secrets)).toEqual({ DATABASE_PASSWORD: 'fake-ci-pw' });
-    expect(resolved.secrets[0].source).toEqual({ layer: 'process-env', at: '$DATABASE_PASSWORD' });
+  test('a key in both the process environment and the secrets file with different values is an error naming both, not the values', () => {
+    const run = () => resolveLayers(inputs(), { DATABASE_PASSWORD: 'fake-stale-shell-pw' });
+    expect(run).toThrow(
+      'env/staging.secrets.env:1: DATABASE_PASSWORD: $DATABASE_PASSWORD is set in the process environment too, to a different value; ' +
+      'unset $DATABASE_PASSWORD to use this line, or delete this line to use $DATABASE_PASSWORD');
+    expect(messageOf(run)).not.toMatch(/fake-stale-shell-pw|fake-file-pw/);
+  });
+
+  test.each(['TASK_API_HASH_KEY', 'GITHUB_USERNAME', 'GITHUB_TOKEN'])('the same holds for %s, which synth itself reads', (key) => {
+    const file = parseEnvFile(`DATABASE_PASSWORD=fake-file-pw\nTASK_API_HASH_KEY=fake-hash-key\n${key === 'TASK_API_HASH_KEY' ? '' : `${key}=fake-file-value\n`}`, 'env/staging.secrets.env');
+    const line = file.find((entry) => entry.key === key)!.line;
+    const run = () => resolveLayers(inputs({ secretsFile: file }), { [key]: 'fake-ci-value' });
+    expect(run).toThrow(`env/staging.secrets.env:${line}: ${key}: $${key} is set in the process environment too, to a different value`);
+    expect(messageOf(run)).not.toMatch(/fake-ci-value|fake-file-value|fake-hash-key/);
+  });
+
+  test('an empty process variable differs from the file too: nothing is dropped without a word', () => {
+    expect(() => resolveLayers(inputs(), { DATABASE_PASSWORD: '' })).toThrow(/^env\/staging\.secrets\.env:1: DATABASE_PASSWORD: \$DATABASE_PASSWORD is set/);
+  });
+
+  test('the same value in the process environment and the file is fine, and the file stays its source', () => {
+    const resolved = resolveLayers(inputs(), { DATABASE_PASSWORD: 'fake-file-pw', TASK_API_HASH_KEY: 'fake-hash-key' });
+    expect(valuesOf(resolved.secrets)).toEqual({ DATABASE_PASSWORD: 'fake-file-pw' });
+    expect(resolved.secrets[0].source).toEqual({ layer: 'secrets', at: 'env/staging.secrets.env:1' });
+    expect(resolved.fromProcessEnv).toEqual([]);
+  });
+
+  test('the process environment fills the keys the secrets file does not hold, and says so', () => {
+    const resolved = resolveLayers(inputs({ requiredSecrets: ['DATABASE_PASSWORD', 'OPENAI_API_KEY'] }), { OPENAI_API_KEY: 'fake-ci-key' });
+    expect(valuesOf(resolved.secrets)).toEqual({ DATABASE_PASSWORD: 'fake-file-pw', OPENAI_API_KEY: 'fake-ci-key' });
+    expect(resolved.secrets.find((v) => v.key === 'OPENAI_API_KEY')!.source).toEqual({ layer: 'process-env', at: '$OPENAI_API_KEY' });
+    expect(resolved.fromProcessEnv).toEqual(['OPENAI_API_KEY']);
   });
 
   test('secrets come from the process environment alone when there is no secrets file', () => {
