@@ -1,8 +1,10 @@
 import { byCodeUnits } from './content-hash';
 import { existsSync } from 'fs';
-import { join } from 'path';
+import { dirname, join } from 'path';
 import { EnvEntry, readEnvFile } from './env-file';
-import { GuardRailExceptions, guardRailProblems } from './guard-rails';
+import {
+  GuardRailExceptions, guardRailProblems, notInDefaultsWarnings, reservedNameProblems, runtimeVariableWarnings,
+} from './guard-rails';
 
 /**
  * Keys a secrets file (or the process environment) may hold for synth itself. They are consumed
@@ -64,6 +66,12 @@ export interface LayerInputs {
   readonly secretsFile?: readonly EnvEntry[];
   /** Keys the secrets layer must hold: those of `env/<environment>.secrets.env.example`. */
   readonly requiredSecrets: readonly string[];
+  /**
+   * The `.example` file's entries, for messages about a key only the `.example` names (its value
+   * coming from the process environment or the cluster).
+   * @default - such messages name the `.example` file without a line
+   */
+  readonly example?: readonly EnvEntry[];
   /** Where the secrets file is (or would be), for messages. */
   readonly secretsPath: string;
   /** Whether missing registry credentials are an error. */
@@ -91,7 +99,9 @@ export interface LayerInputs {
  * are read from the process environment.
  *
  * All problems of the environment are reported in one error, one per line: credentials in a
- * ConfigMap layer, keys in both layers, a key with two values, and every missing or empty secret.
+ * ConfigMap layer, keys in both layers, names the cluster owns, a key with two values, and
+ * every missing or empty secret. What deserves a look but may
+ * be meant (a key the defaults lack, a name a runtime executes) goes to `warnings`.
  */
 export function resolveLayers(
   inputs: LayerInputs,
@@ -117,11 +127,26 @@ export function resolveLayers(
   // entry goes no further (no warning, no 'missing or empty' message names it).
   const listed = (entry: EnvEntry) =>
     inputs.requiredSecrets.length === 0 || inputs.requiredSecrets.includes(entry.key) || SYNTH_ONLY_KEYS.includes(entry.key);
-  const warnings = [...configEntries, ...(inputs.secretsFile ?? []).filter(listed)].flatMap((entry) => entry.notes);
+  // Every key where it is written: a key only the .example names (its value from the process
+  // environment, or the cluster's store) at its .example line (line 0, unknown, for inputs built
+  // without the .example's entries).
+  const fileKeys = new Set((inputs.secretsFile ?? []).map((entry) => entry.key));
+  const exampleOnly = (inputs.example ?? inputs.requiredSecrets.map((key) => ({ key, value: '', file: `${inputs.secretsPath}.example`, line: 0, notes: [] })))
+    .filter((entry) => inputs.secretsInCluster || !fileKeys.has(entry.key));
+  const named = [...configEntries, ...(inputs.secretsInCluster ? [] : (inputs.secretsFile ?? []).filter(listed)), ...exampleOnly];
+  const warnings = [
+    ...[...configEntries, ...(inputs.secretsFile ?? []).filter(listed)].flatMap((entry) => entry.notes),
+    ...notInDefaultsWarnings(inputs.defaults, inputs.environmentFile, defaultsPathOf(inputs), exceptions),
+    ...runtimeVariableWarnings(named, exceptions),
+  ];
+  const nameProblems = reservedNameProblems(named);
 
   if (inputs.secretsInCluster) {
     const keys = inputs.requiredSecrets.filter((key) => !SYNTH_ONLY_KEYS.includes(key));
-    const problems = guardRailProblems(configEntries, new Set(keys), `${inputs.secretsPath}.example`, exceptions);
+    const problems = [
+      ...guardRailProblems(configEntries, new Set(keys), `${inputs.secretsPath}.example`, exceptions),
+      ...nameProblems,
+    ];
     if (keys.length === 0) {
       problems.push(`${inputs.environment}: the external secret backend takes the secret keys from ${inputs.secretsPath}.example, which lists none`);
     }
@@ -168,7 +193,7 @@ export function resolveLayers(
     new Set([...secretLayer.keys()].filter((key) => !SYNTH_ONLY_KEYS.includes(key))),
     inputs.secretsPath,
     exceptions,
-  )];
+  ), ...nameProblems];
   // Every key of the secrets layer must have a value: an empty secret is always a mistake.
   const required = [...inputs.requiredSecrets, ...secretLayer.keys(), HASH_KEY_VARIABLE];
   if (inputs.requireRegistryCredentials) required.push(REGISTRY_USERNAME_VARIABLE, REGISTRY_TOKEN_VARIABLE);
@@ -205,15 +230,25 @@ export function readLayerInputs(
 ): LayerInputs {
   const secretsPath = join(envDir, `${environment}.secrets.env`);
   const examplePath = `${secretsPath}.example`;
+  const defaults = readEnvFile(join(envDir, 'defaults.env'));
+  const environmentFile = readEnvFile(join(envDir, `${environment}.env`));
+  const secretsFile = !options.secretsInCluster && existsSync(secretsPath) ? readEnvFile(secretsPath, { sensitive: true }) : undefined;
+  const example = existsSync(examplePath) ? readEnvFile(examplePath) : [];
   return {
     ...options,
     environment,
-    defaults: readEnvFile(join(envDir, 'defaults.env')),
-    environmentFile: readEnvFile(join(envDir, `${environment}.env`)),
-    secretsFile: !options.secretsInCluster && existsSync(secretsPath) ? readEnvFile(secretsPath, { sensitive: true }) : undefined,
-    requiredSecrets: existsSync(examplePath) ? readEnvFile(examplePath).map((entry) => entry.key) : [],
+    defaults,
+    environmentFile,
+    secretsFile,
+    requiredSecrets: example.map((entry) => entry.key),
+    example,
     secretsPath,
   };
+}
+
+/** Where the defaults are, for messages: beside the environment file. */
+function defaultsPathOf(inputs: LayerInputs): string {
+  return inputs.defaults[0]?.file ?? join(dirname(inputs.environmentFile[0]?.file ?? inputs.secretsPath), 'defaults.env');
 }
 
 /** The values as a key → value record. */

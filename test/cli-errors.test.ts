@@ -32,10 +32,10 @@ describe('a user mistake ends in one message, exit 1, and dist/ exactly as it wa
     ['an unterminated quote', append('dev.secrets.env', `OPEN="${CANARY}\n`), {}, 'env/dev.secrets.env:10: OPEN: the quoted value is never closed'],
     ['__proto__', append('dev.env', '__proto__=1\n'), {}, 'env/dev.env:5: "__proto__" cannot be used as a key'],
     ['a secret-looking key in the environment file', append('dev.env', `STRIPE_API_KEY=${CANARY}\n`), {},
-      'env/dev.env:5: STRIPE_API_KEY looks like a secret (its name contains "api_key"): move it to env/dev.secrets.env'],
+      'env/dev.env:5: STRIPE_API_KEY: looks like a secret (its name contains "api_key"); move it to env/dev.secrets.env'],
     ['a token-looking value in the defaults', append('defaults.env', `UPSTREAM=ghp_${'x'.repeat(36)}\n`), {},
-      'env/defaults.env:10: UPSTREAM looks like a secret (its value looks like a GitHub token)'],
-    ['a key in both layers', append('dev.env', 'CANARY_SECRET=plain\n'), {}, 'env/dev.env:5: CANARY_SECRET is also set in the secrets layer'],
+      'env/defaults.env:10: UPSTREAM: looks like a secret (its value looks like a GitHub token)'],
+    ['a key in both layers', append('dev.env', 'CANARY_SECRET=plain\n'), {}, 'env/dev.env:5: CANARY_SECRET: is also set in the secrets layer'],
     ['an empty secret', (root) => addDevSecret(join(root, 'env'), 'EMPTY_SECRET', ''), {}, 'dev: missing or empty secrets: EMPTY_SECRET.'],
     ['a secrets-file key the .example does not list', append('dev.secrets.env', 'DATABASE_PASWORD=fake-typo\n'), {},
       'env/dev.secrets.env:10: this key is not listed in env/dev.secrets.env.example: a typo, or a line of an unquoted multi-line value?'],
@@ -92,7 +92,7 @@ describe('secrets are never printed', () => {
 describe('warnings do not stop synth', () => {
   test('a ConfigMap over 256 KiB is written, with a warning about client-side apply', () => {
     const root = project();
-    append('dev.env', `LARGE=${'x'.repeat(300 * 1024)}\n`)(root);
+    append('defaults.env', `LARGE=${'x'.repeat(300 * 1024)}\n`)(root);
     const result = run(root);
     expect(result.status).toBe(0);
     expect(result.stderr).toBe('warning: dev: ConfigMap task-api-config is over 256 KiB: client-side kubectl apply will fail on it; use kubectl apply --server-side\n');

@@ -1,5 +1,6 @@
 import { parseEnvFile } from '../lib/env-file';
-import { LayerInputs, resolveLayers, valuesOf } from '../lib/layers';
+import { LayerInputs, readLayerInputs, resolveLayers, valuesOf } from '../lib/layers';
+import { folderWith } from './support';
 
 function inputs(overrides: Partial<LayerInputs> = {}): LayerInputs {
   return {
@@ -111,5 +112,68 @@ describe('resolveLayers', () => {
     expect(resolved.registry).toBeUndefined();
     expect(resolved.fromProcessEnv).toEqual([]);
     expect(valuesOf(resolved.config)).toEqual({ LOG_LEVEL: 'debug', MAX_CONNECTIONS: '100' });
+  });
+
+  test('a name the cluster owns is an error in every layer, the secrets file and the .example included, naming where it is written', () => {
+    const envDir = folderWith({
+      'defaults.env': 'LOG_LEVEL=info\nKUBERNETES_SERVICE_HOST=10.0.0.1\n',
+      'staging.env': 'KUBERNETES_PORT_443_TCP_ADDR=10.0.0.1\n',
+      'staging.secrets.env': 'DATABASE_PASSWORD=fake-pw\nKUBERNETES_SERVICE_PORT=443\nTASK_API_HASH_KEY=fake-k\n',
+      'staging.secrets.env.example': 'DATABASE_PASSWORD=\nKUBERNETES_SERVICE_PORT=\nKUBERNETES_PORT=\nTASK_API_HASH_KEY=\n',
+    });
+    const message = messageOf(() => resolveLayers(readLayerInputs(envDir, 'staging', { requireRegistryCredentials: false }), { KUBERNETES_PORT: 'tcp://10.0.0.1:443' }));
+    const lines = message.split('\n');
+    for (const where of [
+      `${envDir}/defaults.env:2: KUBERNETES_SERVICE_HOST`,
+      `${envDir}/staging.env:1: KUBERNETES_PORT_443_TCP_ADDR`,
+      `${envDir}/staging.secrets.env:2: KUBERNETES_SERVICE_PORT`,
+      `${envDir}/staging.secrets.env.example:3: KUBERNETES_PORT`,
+    ]) {
+      expect(lines).toContain(`${where}: the kubelet sets this name in every container to reach the API server, and a value here replaces it, ` +
+        'sending every in-cluster Kubernetes client elsewhere; remove it (rename it if the app needs such a setting)');
+    }
+    expect(message).not.toContain('10.0.0.1');
+  });
+
+  test('names that only look like the cluster\'s are not its', () => {
+    const resolved = resolveLayers(inputs({
+      defaults: parseEnvFile('KUBERNETES_PORTAL_URL=https://portal\nMY_KUBERNETES_SERVICE_HOST=x\nLOG_LEVEL=info\n', 'env/defaults.env'),
+    }), {});
+    expect(valuesOf(resolved.config)).toHaveProperty('KUBERNETES_PORTAL_URL');
+  });
+
+  test('a name a loader or runtime executes is a warning in any layer, unless listed in runtimeVariables', () => {
+    const withRuntime = inputs({
+      defaults: parseEnvFile('LOG_LEVEL=info\nNODE_OPTIONS=--require ./hook.js\n', 'env/defaults.env'),
+      secretsFile: parseEnvFile('DATABASE_PASSWORD=fake-pw\nLD_PRELOAD=/tmp/fake.so\nTASK_API_HASH_KEY=fake-k\n', 'env/staging.secrets.env'),
+      requiredSecrets: ['DATABASE_PASSWORD', 'LD_PRELOAD'],
+    });
+    const warnings = resolveLayers(withRuntime, {}).warnings;
+    expect(warnings).toContain('env/defaults.env:2: NODE_OPTIONS: Node.js takes it as command-line options (--require and --import load code), ' +
+      'in whatever the container runs; if that is meant, list it in GUARD_RAIL_EXCEPTIONS.runtimeVariables (lib/environments.ts)');
+    expect(warnings).toContainEqual(expect.stringMatching(/^env\/staging\.secrets\.env:2: LD_PRELOAD: the dynamic loader loads the libraries it names into every program/));
+    expect(warnings.join('\n')).not.toMatch(/hook\.js|fake\.so/);
+    const allowed = resolveLayers({ ...withRuntime, exceptions: { notSecret: [], inBothLayers: [], runtimeVariables: ['NODE_OPTIONS', 'LD_PRELOAD'] } }, {});
+    expect(allowed.warnings.filter((w) => /NODE_OPTIONS|LD_PRELOAD/.test(w))).toEqual([]);
+  });
+
+  test('a key of the environment file that the defaults lack is a warning naming the closest defaults key', () => {
+    const resolved = resolveLayers(inputs({ environmentFile: parseEnvFile('LOG_LEVL=debug\nFEATURE_X=on\n', 'env/staging.env') }), {});
+    expect(resolved.warnings).toEqual([
+      'env/staging.env:1: LOG_LEVL: env/defaults.env does not define it, so this adds a key instead of overriding one (did you mean LOG_LEVEL?); ' +
+      'fix the name, define it in env/defaults.env, or list it in GUARD_RAIL_EXCEPTIONS.notInDefaults (lib/environments.ts)',
+      'env/staging.env:2: FEATURE_X: env/defaults.env does not define it, so this adds a key instead of overriding one; ' +
+      'define it in env/defaults.env, or list it in GUARD_RAIL_EXCEPTIONS.notInDefaults (lib/environments.ts)',
+    ]);
+    // The typo reaches the ConfigMap next to the default it meant to override: that is what the warning is for.
+    expect(valuesOf(resolved.config)).toMatchObject({ LOG_LEVEL: 'info', LOG_LEVL: 'debug' });
+  });
+
+  test('notInDefaults lets a reviewed environment-only key through', () => {
+    const resolved = resolveLayers(inputs({
+      environmentFile: parseEnvFile('FEATURE_X=on\n', 'env/staging.env'),
+      exceptions: { notSecret: [], inBothLayers: [], notInDefaults: ['FEATURE_X'] },
+    }), {});
+    expect(resolved.warnings).toEqual([]);
   });
 });

@@ -40,7 +40,7 @@ describe('layering across the env files', () => {
     const envDir = committedEnvDir();
     appendFileSync(join(envDir, 'dev.env'), 'SHADOWED=plain\n');
     addDevSecret(envDir, 'SHADOWED', 'fake-secret');
-    expect(() => synthOne('dev', envDir)).toThrow(/dev\.env:5: SHADOWED is also set in the secrets layer/);
+    expect(() => synthOne('dev', envDir)).toThrow(/dev\.env:5: SHADOWED: is also set in the secrets layer/);
     expect(() => synthOne('dev', envDir, {}, { notSecret: [], inBothLayers: ['SHADOWED'] })).not.toThrow();
   });
 
