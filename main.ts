@@ -105,7 +105,7 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     const chart = new Chart(new App(), layers.environment);
     const taskApi = buildTaskApi(chart, environments[layers.environment], layers, backends.get(layers.environment));
     const objects = chart.toJson();
-    const warnings = [...layers.warnings, ...clientSideApplyWarnings(layers.environment, objects)];
+    const warnings = [...layers.warnings, ...clientSideApplyWarnings(layers.environment, objects, layers)];
     return { environment: layers.environment, layers, taskApi, objects, warnings };
   });
   // What the API server would reject is a synth error, not a surprise at `kubectl apply`.

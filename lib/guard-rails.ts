@@ -1,4 +1,6 @@
 import { EnvEntry } from './env-file';
+import type { ResolvedValue } from './layers';
+import { MAX_DATA_BYTES } from './validate';
 
 /**
  * Exceptions to the guard rails, kept in code so that every one is reviewed like code.
@@ -217,14 +219,90 @@ export function editDistance(a: string, b: string): number {
 
 /** Client-side `kubectl apply` copies the object into an annotation, which fails past this. */
 export const CLIENT_SIDE_APPLY_BYTES = 256 * 1024;
+/** How many keys a size message names. */
+const LARGEST_KEYS = 3;
+
+/** One key's share of an object's size, and where it was written when that is known. */
+interface KeySize {
+  readonly key: string;
+  readonly bytes: number;
+  /** `file:line`. */
+  readonly at?: string;
+}
 
 /**
- * Objects too large for client-side `kubectl apply` (the API server's own 1 MiB data limit is an
- * error, checked with the schema in lib/validate.ts).
+ * The resolved layers whose values would make the ConfigMap or the Secret bigger than the API
+ * server accepts (it counts the values' bytes, decoded). Checked on the layers, before anything
+ * is built, so that the message can name the largest keys where they were written;
+ * lib/validate.ts checks every object again. The Secret is checked only when the layers hold its
+ * values (not with the external backend). Never a value: only key names and byte counts.
  */
-export function clientSideApplyWarnings(environment: string, objects: readonly any[]): string[] {
-  return objects
-    .filter((object) => JSON.stringify(object).length > CLIENT_SIDE_APPLY_BYTES)
-    .map((object) => `${environment}: ${object.kind} ${object.metadata?.name} is over 256 KiB: ` +
-      'client-side kubectl apply will fail on it; use kubectl apply --server-side');
+export function layerSizeProblems(environment: string, config: readonly ResolvedValue[], secrets: readonly ResolvedValue[]): string[] {
+  const problems: string[] = [];
+  for (const [kind, values] of [['ConfigMap', config], ['Secret', secrets]] as const) {
+    const sizes = values.map((v) => ({ key: v.key, bytes: Buffer.byteLength(v.value), at: v.source.at }));
+    const total = sizes.reduce((sum, size) => sum + size.bytes, 0);
+    if (total <= MAX_DATA_BYTES) continue;
+    const { lead, top, next } = largest(sizes, `${environment}: ${kind}`);
+    problems.push(
+      `${lead}: the largest value (${top} bytes) of ${environment}'s ${kind}, ` +
+      `whose data is ${total} bytes, over the ${MAX_DATA_BYTES} (1 MiB) the API server accepts${next}; ` +
+      'make these values smaller: a large file belongs in the image or a volume, not in an env file');
+  }
+  return problems;
+}
+
+/**
+ * Objects too large for client-side `kubectl apply`, which stores the whole object as JSON in an
+ * annotation (at most 256 KiB). Each message names the object's largest data keys with their
+ * size as written in the object (a Secret's values as base64, a SealedSecret's as ciphertext)
+ * and, given the layers, the `file:line` they came from: a ConfigMap's keys are looked up in the
+ * config layer, a Secret's or SealedSecret's in the secrets layer; keys found in neither (the
+ * pull secret's) are named without one.
+ */
+export function clientSideApplyWarnings(
+  environment: string,
+  objects: readonly any[],
+  layers?: { readonly config: readonly ResolvedValue[]; readonly secrets: readonly ResolvedValue[] },
+): string[] {
+  const warnings: string[] = [];
+  for (const object of objects) {
+    const bytes = Buffer.byteLength(JSON.stringify(object));
+    if (bytes <= CLIENT_SIDE_APPLY_BYTES) continue;
+    const what = `${object.kind} ${object.metadata?.name}`;
+    const layer = object.kind === 'ConfigMap' ? layers?.config : layers?.secrets;
+    const sizes = Object.entries<unknown>(dataOf(object)).map(([key, value]) => ({
+      key,
+      bytes: Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value) ?? ''),
+      at: layer?.find((v) => v.key === key)?.source.at,
+    }));
+    const size = `${bytes} bytes as JSON, over the ${CLIENT_SIDE_APPLY_BYTES} (256 KiB) that client-side kubectl apply can store`;
+    const fix = 'use kubectl apply --server-side, or make these values smaller';
+    if (sizes.length === 0) {
+      warnings.push(`${environment}: ${what}: ${size}; use kubectl apply --server-side`);
+      continue;
+    }
+    const { lead, top, next } = largest(sizes, `${environment}: ${what}`);
+    warnings.push(`${lead}: the largest value (${top} bytes as written) of ${environment}'s ${what}, which is ${size}${next}; ${fix}`);
+  }
+  return warnings;
+}
+
+/** The data maps of a ConfigMap, Secret or SealedSecret, merged. */
+function dataOf(object: any): Record<string, unknown> {
+  return { ...object.data, ...object.binaryData, ...object.stringData, ...object.spec?.encryptedData };
+}
+
+/**
+ * For a size message: its lead, `file:line: KEY` of the largest key (`<fallback>: KEY` when its
+ * line is not known), that key's bytes, and `; next largest: ...` naming the few after it.
+ */
+function largest(sizes: readonly KeySize[], fallback: string): { lead: string; top: number; next: string } {
+  const sorted = [...sizes].sort((a, b) => b.bytes - a.bytes || (a.key < b.key ? -1 : 1));
+  const rest = sorted.slice(1, LARGEST_KEYS).map((size) => `${size.at ? `${size.at}: ` : ''}${size.key} (${size.bytes} bytes)`);
+  return {
+    lead: `${sorted[0].at ?? fallback}: ${sorted[0].key}`,
+    top: sorted[0].bytes,
+    next: rest.length > 0 ? `; next largest: ${rest.join(', ')}` : '',
+  };
 }

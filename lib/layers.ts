@@ -3,7 +3,7 @@ import { existsSync } from 'fs';
 import { dirname, join } from 'path';
 import { EnvEntry, readEnvFile } from './env-file';
 import {
-  GuardRailExceptions, guardRailProblems, notInDefaultsWarnings, reservedNameProblems, runtimeVariableWarnings,
+  GuardRailExceptions, guardRailProblems, layerSizeProblems, notInDefaultsWarnings, reservedNameProblems, runtimeVariableWarnings,
 } from './guard-rails';
 
 /**
@@ -99,8 +99,8 @@ export interface LayerInputs {
  * are read from the process environment.
  *
  * All problems of the environment are reported in one error, one per line: credentials in a
- * ConfigMap layer, keys in both layers, names the cluster owns, a key with two values, and
- * every missing or empty secret. What deserves a look but may
+ * ConfigMap layer, keys in both layers, names the cluster owns, a key with two values, data over
+ * the API server's size limit, and every missing or empty secret. What deserves a look but may
  * be meant (a key the defaults lack, a name a runtime executes) goes to `warnings`.
  */
 export function resolveLayers(
@@ -146,6 +146,7 @@ export function resolveLayers(
     const problems = [
       ...guardRailProblems(configEntries, new Set(keys), `${inputs.secretsPath}.example`, exceptions),
       ...nameProblems,
+      ...layerSizeProblems(inputs.environment, sortByKey([...config.values()]), []),
     ];
     if (keys.length === 0) {
       problems.push(`${inputs.environment}: the external secret backend takes the secret keys from ${inputs.secretsPath}.example, which lists none`);
@@ -188,12 +189,13 @@ export function resolveLayers(
     // The same value in both: the file stays its source.
   }
 
+  const secretValues = sortByKey([...secretLayer.values()].filter((value) => !SYNTH_ONLY_KEYS.includes(value.key)));
   const problems = [...unlisted, ...twoValues, ...guardRailProblems(
     configEntries,
     new Set([...secretLayer.keys()].filter((key) => !SYNTH_ONLY_KEYS.includes(key))),
     inputs.secretsPath,
     exceptions,
-  ), ...nameProblems];
+  ), ...nameProblems, ...layerSizeProblems(inputs.environment, sortByKey([...config.values()]), secretValues)];
   // Every key of the secrets layer must have a value: an empty secret is always a mistake.
   const required = [...inputs.requiredSecrets, ...secretLayer.keys(), HASH_KEY_VARIABLE];
   if (inputs.requireRegistryCredentials) required.push(REGISTRY_USERNAME_VARIABLE, REGISTRY_TOKEN_VARIABLE);
@@ -211,7 +213,7 @@ export function resolveLayers(
   return {
     environment: inputs.environment,
     config: sortByKey([...config.values()]),
-    secrets: sortByKey([...secretLayer.values()].filter((value) => !SYNTH_ONLY_KEYS.includes(value.key))),
+    secrets: secretValues,
     hashKey: secretLayer.get(HASH_KEY_VARIABLE)!.value,
     registry: username && password ? { username, password } : undefined,
     fromProcessEnv: [...secretLayer.values()].filter((v) => v.source.layer === 'process-env').map((v) => v.key),

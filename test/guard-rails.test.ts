@@ -1,5 +1,6 @@
 import { parseEnvFile } from '../lib/env-file';
 import { clientSideApplyWarnings, closestKey, editDistance, guardRailProblems, secretLooking } from '../lib/guard-rails';
+import { ResolvedValue } from '../lib/layers';
 
 const NONE = { notSecret: [], inBothLayers: [] };
 
@@ -127,12 +128,39 @@ describe('closestKey and editDistance', () => {
 });
 
 describe('clientSideApplyWarnings', () => {
-  const configMap = (bytes: number) => ({ kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { BIG: 'x'.repeat(bytes) } });
-  test('an object over 256 KiB gets a warning about client-side apply', () => {
-    expect(clientSideApplyWarnings('dev', [configMap(300 * 1024)]))
-      .toEqual(['dev: ConfigMap cfg is over 256 KiB: client-side kubectl apply will fail on it; use kubectl apply --server-side']);
+  const configMap = (bytes: number) => ({ kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { BIG: 'x'.repeat(bytes), LOG_LEVEL: 'info' } });
+  const value = (key: string, at: string, layer: 'defaults' | 'secrets' = 'defaults'): ResolvedValue => ({ key, value: '', source: { layer, at }, overrides: [] });
+  const layers = {
+    config: [value('BIG', 'env/dev.env:5'), value('LOG_LEVEL', 'env/defaults.env:3')],
+    secrets: [value('CERT_BUNDLE', 'env/dev.secrets.env:7', 'secrets')],
+  };
+
+  test('an object over 256 KiB names its largest keys with file:line and sizes', () => {
+    const object = configMap(300 * 1024);
+    const json = Buffer.byteLength(JSON.stringify(object));
+    expect(clientSideApplyWarnings('dev', [object], layers)).toEqual([
+      `env/dev.env:5: BIG: the largest value (${300 * 1024} bytes as written) of dev's ConfigMap cfg, which is ${json} bytes as JSON, ` +
+      'over the 262144 (256 KiB) that client-side kubectl apply can store; next largest: env/defaults.env:3: LOG_LEVEL (4 bytes); ' +
+      'use kubectl apply --server-side, or make these values smaller',
+    ]);
   });
-  test('a smaller one does not', () => {
-    expect(clientSideApplyWarnings('dev', [configMap(200 * 1024)])).toEqual([]);
+
+  test("a Secret's keys are found in the secrets layer and sized as written (base64); a key of no layer is named by its object", () => {
+    const secret = { kind: 'Secret', metadata: { name: 'app' }, data: { CERT_BUNDLE: Buffer.alloc(200 * 1024, 'fake').toString('base64') } };
+    const pull = { kind: 'Secret', metadata: { name: 'registry' }, data: { '.dockerconfigjson': 'e'.repeat(300 * 1024) } };
+    const warnings = clientSideApplyWarnings('dev', [secret, pull], layers);
+    const base64Bytes = 4 * Math.ceil((200 * 1024) / 3);
+    expect(warnings[0]).toMatch(new RegExp(`^env/dev\\.secrets\\.env:7: CERT_BUNDLE: the largest value \\(${base64Bytes} bytes as written\\) of dev's Secret app`));
+    expect(warnings[1]).toMatch(/^dev: Secret registry: \.dockerconfigjson: the largest value \(307200 bytes as written\)/);
+    expect(warnings.join('\n')).not.toContain('ZmFrZ');
+  });
+
+  test('counts bytes, not characters', () => {
+    expect(clientSideApplyWarnings('dev', [configMap(0), { ...configMap(0), data: { BIG: 'é'.repeat(140 * 1024) } }], layers))
+      .toEqual([expect.stringMatching(/^env\/dev\.env:5: BIG: the largest value \(286720 bytes as written\)/)]);
+  });
+
+  test('a smaller one gets none', () => {
+    expect(clientSideApplyWarnings('dev', [configMap(200 * 1024)], layers)).toEqual([]);
   });
 });

@@ -176,4 +176,34 @@ describe('resolveLayers', () => {
     }), {});
     expect(resolved.warnings).toEqual([]);
   });
+
+  test('ConfigMap data over 1 MiB stops synth naming its largest keys with file:line and sizes, never a value', () => {
+    const big = 'v'.repeat(700 * 1024);
+    const run = () => resolveLayers(inputs({
+      defaults: parseEnvFile(`LOG_LEVEL=info\nBLOB_A=${big}\n`, 'env/defaults.env'),
+      environmentFile: parseEnvFile(`BLOB_B=${big}w\n`, 'env/staging.env'),
+      exceptions: { notSecret: [], inBothLayers: [], notInDefaults: ['BLOB_B'] },
+    }), {});
+    const total = 2 * big.length + 1 + 'info'.length;
+    expect(run).toThrow(
+      `env/staging.env:1: BLOB_B: the largest value (${big.length + 1} bytes) of staging's ConfigMap, whose data is ${total} bytes, ` +
+      `over the 1048576 (1 MiB) the API server accepts; next largest: env/defaults.env:2: BLOB_A (${big.length} bytes), ` +
+      'env/defaults.env:1: LOG_LEVEL (4 bytes); make these values smaller: a large file belongs in the image or a volume, not in an env file');
+    expect(messageOf(run)).not.toContain('vvvv');
+  });
+
+  test('Secret data over 1 MiB is counted in UTF-8 bytes and names the secrets file line', () => {
+    const run = () => resolveLayers(inputs({
+      secretsFile: parseEnvFile(`DATABASE_PASSWORD=${'é'.repeat(600 * 1024)}\nTASK_API_HASH_KEY=fake-k\n`, 'env/staging.secrets.env'),
+    }), {});
+    expect(run).toThrow(/^env\/staging\.secrets\.env:1: DATABASE_PASSWORD: the largest value \(1228800 bytes\) of staging's Secret, whose data is 1228800 bytes/);
+  });
+
+  test('data of exactly 1 MiB is accepted, one byte more is not', () => {
+    // LOG_LEVEL=debug (staging.env) fills the last 5 bytes.
+    const defaults = parseEnvFile(`BLOB=${'v'.repeat(1024 * 1024 - 'debug'.length)}\nLOG_LEVEL=info\n`, 'env/defaults.env');
+    expect(() => resolveLayers(inputs({ defaults }), {})).not.toThrow();
+    const oneByteMore = parseEnvFile(`BLOB=${'v'.repeat(1024 * 1024 - 'debug'.length + 1)}\nLOG_LEVEL=info\n`, 'env/defaults.env');
+    expect(() => resolveLayers(inputs({ defaults: oneByteMore }), {})).toThrow(/whose data is 1048577 bytes/);
+  });
 });
