@@ -152,7 +152,7 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     addNamespace(chart, context.settings.namespace);
     build(chart, context);
     const objects = chart.toJson();
-    const warnings = [...context.layers.warnings, ...clientSideApplyWarnings(context.environment, objects)];
+    const warnings = [...context.layers.warnings, ...clientSideApplyWarnings(context.environment, objects, context.layers)];
     const constructs = chart.node.findAll();
     return {
       environment: context.environment,
