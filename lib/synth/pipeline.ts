@@ -1,4 +1,4 @@
-import { App, Chart } from 'cdk8s';
+import { ApiObject, App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { join } from 'path';
 import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from '../config/layers';
@@ -9,6 +9,7 @@ import { TaskApiApp, TaskApiAppProps } from '../constructs/task-api-app';
 import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS } from '../environments';
 import { SecretBackend } from '../secrets/backend';
 import { chooseSecretBackend, loadSecretBackend, readSealingCertificate, SecretBackendChoice, sharedSealingCertificate } from './backend-choice';
+import { describeIdentity, identityOf, sharedIdentities } from './identity';
 import { kindsInFolder } from './output';
 import { validateObjects } from './validate';
 
@@ -154,10 +155,34 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
       warnings,
     };
   });
+  for (const { environment, chart, objects } of synthesized) problems.push(...sameObjectProblems(environment, chart, objects));
   // What the API server would reject is a synth error, not a surprise at `kubectl apply`.
   problems.push(...synthesized.flatMap(({ environment, objects }) => validateObjects(objects).map((problem) => `${environment}: ${problem}`)));
   failOn(problems);
   return synthesized;
+}
+
+/**
+ * Two objects of one identity in an environment (two apps or LayeredConfigs given the same names)
+ * would be one file in dist/, holding the last one only, and one object in the cluster: the other's
+ * data would be lost without a word. Each such identity is a problem naming the constructs that
+ * made the objects, found only then (toJson per object is the costly part).
+ */
+function sameObjectProblems(environment: string, chart: Chart, objects: readonly any[]): string[] {
+  const shared = sharedIdentities(objects);
+  if (shared.length === 0) return [];
+  const paths = new Map<string, string[]>();
+  for (const apiObject of chart.node.findAll().filter(ApiObject.isApiObject)) {
+    const key = JSON.stringify(identityOf(apiObject.toJson()));
+    paths.set(key, [...(paths.get(key) ?? []), apiObject.node.path]);
+  }
+  return shared.map(([first]) => {
+    const identity = identityOf(objects[first]);
+    const makers = paths.get(JSON.stringify(identity)) ?? [];
+    const list = `${makers.slice(0, -1).join(', ')} and ${makers[makers.length - 1]}`;
+    return `${environment}: ${list} ${makers.length === 2 ? 'both' : 'all'} make ${describeIdentity(identity)}: ` +
+      'in dist/ and in the cluster one would replace the other. Give each its own name or namespace';
+  });
 }
 
 /** The message of what `run` throws, if it throws. */
