@@ -9,8 +9,9 @@ import { TaskApiApp, TaskApiAppProps } from '../constructs/task-api-app';
 import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS } from '../environments';
 import { SecretBackend } from '../secrets/backend';
 import { chooseSecretBackend, loadSecretBackend, readSealingCertificate, SecretBackendChoice, sharedSealingCertificate } from './backend-choice';
+import { filesGitWouldCommit } from './git';
 import { describeIdentity, identityOf, sharedIdentities } from './identity';
-import { kindsInFolder } from './output';
+import { kindsInFolder, manifestFileNames, SECRET_KINDS } from './output';
 import { validateObjects } from './validate';
 
 /**
@@ -46,9 +47,10 @@ export interface SynthOptions {
   /** Exceptions to the guard rails. @default GUARD_RAIL_EXCEPTIONS */
   readonly exceptions?: GuardRailExceptions;
   /**
-   * Where earlier output is (`<outdir>/<environment>/`): sealed environments keep the ciphertext
-   * of every value that has not changed.
-   * @default - none: every value is sealed afresh
+   * Where the output goes and earlier output is (`<outdir>/<environment>/`): sealed environments
+   * keep the ciphertext of every value that has not changed, and plain Secrets are refused where
+   * git would commit them.
+   * @default - none: every value is sealed afresh, and git is not asked
    */
   readonly outdir?: string;
   /** What each environment holds besides its Namespace. @default buildTaskApi */
@@ -158,6 +160,13 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
   for (const { environment, chart, objects } of synthesized) problems.push(...sameObjectProblems(environment, chart, objects));
   // What the API server would reject is a synth error, not a surprise at `kubectl apply`.
   problems.push(...synthesized.flatMap(({ environment, objects }) => validateObjects(objects).map((problem) => `${environment}: ${problem}`)));
+  if (options.outdir) {
+    for (const { environment, objects, warnings } of synthesized) {
+      const { problem, warning } = refuseSecretsGitWouldCommit(join(options.outdir, environment), environment, objects, options.processEnv);
+      if (problem) problems.push(problem);
+      if (warning) warnings.push(warning);
+    }
+  }
   failOn(problems);
   return synthesized;
 }
@@ -183,6 +192,40 @@ function sameObjectProblems(environment: string, chart: Chart, objects: readonly
     return `${environment}: ${list} ${makers.length === 2 ? 'both' : 'all'} make ${describeIdentity(identity)}: ` +
       'in dist/ and in the cluster one would replace the other. Give each its own name or namespace';
   });
+}
+
+/**
+ * Plain Secrets (base64 is not encryption) must never be committed. Whatever the backend, a file of
+ * a kind in SECRET_KINDS that git would commit (the folder un-ignored, say `!dist/staging/` in
+ * .gitignore, or the file already tracked) is refused; sealed and external environments write no
+ * such file, and then git is not even asked. Outside a work tree there is nothing to check.
+ */
+function refuseSecretsGitWouldCommit(
+  folder: string,
+  environment: string,
+  objects: readonly any[],
+  processEnv: Readonly<Record<string, string | undefined>>,
+): { problem?: string; warning?: string } {
+  const names = manifestFileNames(objects).filter((_, index) => SECRET_KINDS.has(objects[index].kind));
+  const answer = filesGitWouldCommit(folder, names, processEnv);
+  if (answer.kind === 'failed') {
+    return { warning: `${environment}: could not ask git whether it would commit the plain Secrets in ${folder}/ (${answer.reason}); make sure it does not` };
+  }
+  if (answer.kind === 'outside' || answer.wouldCommit.length === 0) return {};
+  const tracked = answer.tracked;
+  const untracked = answer.wouldCommit.filter((name) => !tracked.includes(name));
+  const otherBackend = `or use the sealed or external secret backend for ${environment}`;
+  const parts = [
+    ...(untracked.length > 0
+      ? [`git would commit the plain Secrets synth writes to ${folder}/ (${untracked.join(', ')}), as no ignore rule excludes ` +
+        `them. Have git ignore ${folder}/ (the project's .gitignore has dist/*; a line like !dist/${environment}/ un-ignores it), ${otherBackend}`]
+      : []),
+    ...(tracked.length > 0
+      ? [`git already tracks ${tracked.map((name) => `${folder}/${name}`).join(', ')}, where synth would write plain secret values. ` +
+        `Untrack ${tracked.length > 1 ? 'them' : 'it'} (git rm --cached; rotate any value already committed) and keep ${folder}/ ignored, ${otherBackend}`]
+      : []),
+  ];
+  return { problem: parts.map((part) => `${environment}: ${part}`).join('\n') };
 }
 
 /** The message of what `run` throws, if it throws. */
