@@ -22,7 +22,7 @@ export function main(
     for (const name of names) recoverInterruptedSwap(outdir, name);
     const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir, build });
     for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) fail(`warning: ${warning}`);
-    for (const { environment, objects, layers, layeredConfigs, pullSecrets } of synthesized) {
+    for (const { environment, objects, layers, layeredConfigs, pullSecrets, notes } of synthesized) {
       const files = manifestFiles(objects);
       const folder = writeEnvironment(outdir, environment, files);
       // One file per object, each name unique (writeEnvironment refuses otherwise): the count is the files'.
@@ -37,6 +37,7 @@ export function main(
           : layers.fromProcessEnv.includes(REGISTRY_TOKEN_VARIABLE) ? `$${REGISTRY_TOKEN_VARIABLE}` : `env/${environment}.secrets.env`;
         log(`  pull secret ${pullSecret.secret.name}  token from ${from}${[pullSecret.backendSecret.summary()].filter((s) => s).map((s) => `  ${s}`).join('')}`);
       }
+      for (const note of notes) log(`  ${note}`);
     }
     return 0;
   } catch (error) {

@@ -4,7 +4,7 @@ import { join } from 'path';
 import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from '../config/layers';
 import { clientSideApplyWarnings, GuardRailExceptions } from '../config/guard-rails';
 import { LayeredConfig } from '../constructs/layered-config';
-import { RegistryPullSecret } from '../constructs/registry-pull-secret';
+import { DEFAULT_REGISTRY_SERVER, imageRegistry, registryHost, RegistryPullSecret } from '../constructs/registry-pull-secret';
 import { TaskApiApp, TaskApiAppProps } from '../constructs/task-api-app';
 import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS } from '../environments';
 import { SecretBackend } from '../secrets/backend';
@@ -70,6 +70,8 @@ export interface SynthesizedEnvironment {
   readonly objects: any[];
   /** Things worth a look that do not stop synthesis (never holding a value). */
   readonly warnings: string[];
+  /** What the summary says about the environment besides its objects (never holding a value). */
+  readonly notes: string[];
 }
 
 /** The default EnvironmentBuilder: the Task API, as the environment's settings describe it. */
@@ -147,14 +149,16 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     const objects = chart.toJson();
     const warnings = [...context.layers.warnings, ...clientSideApplyWarnings(context.environment, objects)];
     const constructs = chart.node.findAll();
+    const pullSecrets = constructs.filter((c): c is RegistryPullSecret => c instanceof RegistryPullSecret);
     return {
       environment: context.environment,
       layers: context.layers,
       chart,
       layeredConfigs: constructs.filter((c): c is LayeredConfig => c instanceof LayeredConfig),
-      pullSecrets: constructs.filter((c): c is RegistryPullSecret => c instanceof RegistryPullSecret),
+      pullSecrets,
       objects,
       warnings,
+      notes: pullSecrets.length > 0 ? [] : missingPullSecretNotes(context, objects),
     };
   });
   for (const { environment, chart, objects } of synthesized) problems.push(...sameObjectProblems(environment, chart, objects));
@@ -226,6 +230,36 @@ function refuseSecretsGitWouldCommit(
       : []),
   ];
   return { problem: parts.map((part) => `${environment}: ${part}`).join('\n') };
+}
+
+/**
+ * Without registry credentials an environment that does not require them (dev) gets no pull
+ * secret, and its pods pull from the registry anonymously: fine for a public image, ImagePullBackOff
+ * (401) for a private one. The summary says so rather than nothing, for each workload concerned.
+ */
+function missingPullSecretNotes(context: EnvironmentContext, objects: readonly any[]): string[] {
+  const host = registryHost(DEFAULT_REGISTRY_SERVER);
+  const pulls = objects.flatMap((object) => podSpecsOf(object)
+    .filter((spec) => !(spec.imagePullSecrets?.length > 0))
+    .flatMap((spec) => [...(spec.initContainers ?? []), ...(spec.containers ?? [])])
+    .map((container) => String(container.image ?? ''))
+    .filter((image) => imageRegistry(image) === host)
+    .map((image) => `${object.kind} ${object.metadata?.name} pulls ${image}`));
+  if (pulls.length === 0) return [];
+  const fix = context.secretBackend.holdsValues
+    ? `set both GITHUB_USERNAME and GITHUB_TOKEN (a token with read:packages), in the shell or env/${context.environment}.secrets.env`
+    : `set requireRegistryCredentials for ${context.environment} in lib/environments.ts (the ${context.secretBackend.name} backend ` +
+      'then reads GITHUB_USERNAME and GITHUB_TOKEN from the store)';
+  return [`no pull secret: ${[...new Set(pulls)].join(', ')} without registry credentials. A private image cannot be ` +
+    `pulled (ImagePullBackOff); to attach a pull secret, ${fix}`];
+}
+
+/** The pod specs of a workload object (none for other kinds). */
+function podSpecsOf(object: any): any[] {
+  const spec = object?.kind === 'Pod' ? object.spec
+    : object?.kind === 'CronJob' ? object.spec?.jobTemplate?.spec?.template?.spec
+      : object?.spec?.template?.spec;
+  return spec && typeof spec === 'object' ? [spec] : [];
 }
 
 /** The message of what `run` throws, if it throws. */
