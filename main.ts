@@ -1,24 +1,32 @@
 import { ENVIRONMENTS, selectEnvironments } from './lib/environments';
 import { REGISTRY_TOKEN_VARIABLE } from './lib/config/layers';
 import { manifestFiles, outputFolder, recoverInterruptedSwap, writeEnvironment } from './lib/synth/output';
-import { synthEnvironments } from './lib/synth/pipeline';
+import { EnvironmentBuilder, synthEnvironments } from './lib/synth/pipeline';
 import { failureLines } from './lib/terminal';
 
 /**
  * `npm run synth` and `npx cdk8s synth`: synthesizes the environments in TASK_API_ENV
  * (comma-separated or `all`; default dev) into `$CDK8S_OUTDIR/<environment>/` (default dist),
- * replacing only those folders, and prints a summary. Returns the exit code.
+ * replacing only those folders, and prints a summary. Returns the exit code. `build` replaces
+ * what each environment holds besides its Namespace (the default: the Task API).
  */
-export function main(processEnv: Readonly<Record<string, string | undefined>>, log = console.log, fail = console.error): number {
+export function main(
+  processEnv: Readonly<Record<string, string | undefined>>,
+  log = console.log,
+  fail = console.error,
+  build?: EnvironmentBuilder,
+): number {
   try {
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
     const outdir = outputFolder(processEnv);
     for (const name of names) recoverInterruptedSwap(outdir, name);
-    const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir });
+    const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir, build });
     for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) fail(`warning: ${warning}`);
-    for (const { environment, objects, layers, layeredConfigs, pullSecrets } of synthesized) {
-      const folder = writeEnvironment(outdir, environment, manifestFiles(objects));
-      log(`${environment}: ${objects.length} objects written to ${folder}/`);
+    for (const { environment, objects, layers, layeredConfigs, pullSecrets, notes } of synthesized) {
+      const files = manifestFiles(objects);
+      const folder = writeEnvironment(outdir, environment, files);
+      // One file per object, each name unique (writeEnvironment refuses otherwise): the count is the files'.
+      log(`${environment}: ${files.length} objects written to ${folder}/`);
       for (const config of layeredConfigs) {
         log(`  configmap ${config.configMap.name}  ${config.configHash()}`);
         log(`  secret    ${config.secretName}  ${config.secretSummary()}`);
@@ -29,6 +37,7 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, l
           : layers.fromProcessEnv.includes(REGISTRY_TOKEN_VARIABLE) ? `$${REGISTRY_TOKEN_VARIABLE}` : `env/${environment}.secrets.env`;
         log(`  pull secret ${pullSecret.secret.name}  token from ${from}${[pullSecret.backendSecret.summary()].filter((s) => s).map((s) => `  ${s}`).join('')}`);
       }
+      for (const note of notes) log(`  ${note}`);
     }
     return 0;
   } catch (error) {
