@@ -1,8 +1,8 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { parseAllDocuments } from 'yaml';
 import { join } from 'path';
-import { Yaml } from 'cdk8s';
 import { byCodeUnits } from './content-hash';
+import { manifestYaml } from './synth/manifest-yaml';
 
 /**
  * Apply order. `kubectl apply -f DIR` applies a folder's files in name order, so the file name
@@ -48,7 +48,7 @@ export function manifestFiles(objects: readonly any[]): ManifestFile[] {
       const rank = KIND_RANK[object.kind] ?? OTHER_KINDS_RANK;
       return {
         name: `${rank}-${String(object.kind).toLowerCase()}-${object.metadata.name}.yaml`,
-        content: Yaml.stringify(object),
+        content: manifestYaml(object),
         mode: SECRET_KINDS.has(object.kind) ? 0o600 : 0o644,
       };
     })
