@@ -17,8 +17,14 @@ export interface EnvEntry {
   readonly notes: readonly string[];
 }
 
-/** C0 controls but tab, DEL and the C1 controls: never meant to be in a value, often a sign of a corrupt file. */
+/**
+ * C0 controls but tab, DEL and the C1 controls: never meant to be in a value, often a sign of a
+ * corrupt file or of text decoded with the wrong encoding. Nor can kustomize or `kubectl create
+ * -o yaml` write DEL or a C1 control, however the YAML they read holds it.
+ */
 const CONTROL_CHARACTER = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F]/;
+/** The non-characters YAML does not allow, which kustomize refuses however they are written. */
+const NON_CHARACTER = /[\uFFFE\uFFFF]/;
 /**
  * Characters that make a line display as something other than the text it holds, checked on
  * every line, comments too. A lone carriage return, NEL (U+0085) and the line and paragraph
@@ -106,9 +112,9 @@ export function parseEnvFile(text: string, file: string, options: EnvFileOptions
       }
     }
     for (let at = firstLine; at <= i; at++) {
-      const problem = CONTROL_CHARACTER.test(lines[at])
-        ? 'a control character (such as NUL, a lone carriage return or NEL, U+0085)'
-        : displayProblem(lines[at]);
+      const problem = CONTROL_CHARACTER.test(lines[at]) ? 'a control character (such as NUL, a lone carriage return or NEL, U+0085)'
+        : NON_CHARACTER.test(lines[at]) ? 'U+FFFE or U+FFFF, which YAML does not allow'
+          : displayProblem(lines[at]);
       if (problem) throw new Error(`${file}:${at + 1}: ${key}: the line holds ${problem}`);
     }
 

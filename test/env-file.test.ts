@@ -218,6 +218,12 @@ describe('characters that would not reach the cluster as they look', () => {
         .toThrow(/^f\.env:1: URL: the line holds a bidirectional override or isolate \(U\+202A-U\+202E, U\+2066-U\+2069\)/);
     });
 
+  test('U+FFFE and U+FFFF, which YAML does not allow, stop synth, naming file, line and key', () => {
+    for (const character of ['\ufffe', '\uffff']) {
+      expect(() => parseEnvFile(`A=1\nB='fake${character}'\n`, 'f.env')).toThrow('f.env:2: B: the line holds U+FFFE or U+FFFF, which YAML does not allow');
+    }
+  });
+
   test('tab, no-break spaces, zero-width and other format characters are accepted in values', () => {
     const value = 'a\tb\u00a0c\u200bd\u200de\ufefff\u00adg\u200eh';
     expect(parseEnvFile(`A=${value}`, 'f.env')[0].value).toBe(value);

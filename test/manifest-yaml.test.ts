@@ -4,6 +4,7 @@ import { join } from 'path';
 import { Yaml } from 'cdk8s';
 import fc from 'fast-check';
 import { synthEnvironments } from '../main';
+import { parseEnvFile } from '../lib/env-file';
 import { manifestFiles, readManifests, writeEnvironment } from '../lib/output';
 import { manifestYaml } from '../lib/synth/manifest-yaml';
 import { findKubectl, kubectl } from './kubectl';
@@ -35,7 +36,7 @@ const WORDS = [
   ':', '|', '>', '@x', '%x', '!x', '&x', '*x', '3f2a9c', '1.2.3', '0.', '-0', '\t', ' x', 'x ', '#x', 'x #y',
 ];
 /** Characters env files refuse (lib/env-file.ts): YAML must still carry them from elsewhere. */
-const REFUSED_IN_ENV_FILES = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/;
+const REFUSED_IN_ENV_FILES = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069\uFFFE\uFFFF]/;
 
 const pieces = fc.array(fc.constantFrom(...PIECES), { maxLength: 12 }).map((p) => p.join(''));
 const anyText = fc.string({ unit: 'binary', maxLength: 20 });
@@ -202,15 +203,17 @@ describe('strings no env file can hold still reach every reader intact', () => {
     }
   });
 
-  test('kustomize cannot carry DEL, C1 controls, U+FFFE or U+FFFF however they are written, which is why env files refuse them', () => {
+  test('kustomize cannot carry DEL, C1 controls, NEL, U+FFFE or U+FFFF however they are written, which is why env files refuse them', () => {
     for (const c of ['\u007f', '\u0080', '\uffff']) {
       const folder = mkdtempSync(join(tmpdir(), 'task-api-yaml-'));
       writeFileSync(join(folder, 'x.yaml'), manifestYaml(configMapWith({ KEY: `a${c}b` }, {})));
       expect(kustomizeRead(binary, folder)).toEqual({ error: expect.stringContaining('control characters are not allowed') });
+      expect(() => parseEnvFile(`KEY='a${c}b'`, 'f.env')).toThrow(/^f\.env:1: KEY: the line holds /);
     }
     const folder = mkdtempSync(join(tmpdir(), 'task-api-yaml-'));
     writeFileSync(join(folder, 'x.yaml'), manifestYaml(configMapWith({ KEY: 'a\u0085b' }, {})));
     expect(findObject((kustomizeRead(binary, folder) as any).documents, 'ConfigMap', 'x').data.KEY).toBe('a b');
+    expect(() => parseEnvFile("KEY='a\u0085b'", 'f.env')).toThrow(/^f\.env:1: KEY: the line holds /);
   });
 
   test('every short string over YAML\'s indicators, spaces and line breaks', () => {
