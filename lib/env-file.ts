@@ -188,7 +188,7 @@ function checkQuotedValue(raw: string, quote: string, key: string, where: string
   if (quote === '"' && /\\(?![nr])/.test(inner)) {
     throw new Error(
       `${where}: ${key}: a backslash in a "-quoted value: dotenv reads only \\n and \\r there and keeps every other ` +
-      `backslash (\\" stays \\"): quote the value with single quotes, where every character is literal, ${key}=${quoted(inner, "'")}`);
+      `backslash (\\" stays \\"): use quotes that keep every character as it is, ${key}=${quoted(inner, "'")}`);
   }
   if (quote !== '"' && inner.includes(quote)) {
     throw new Error(`${where}: ${key}: a ${quote} inside a ${quote}-quoted value: dotenv keeps the backslash before it; quote the value with other quotes, ${key}=${quoted(inner.replaceAll(`\\${quote}`, quote))}`);
@@ -197,8 +197,8 @@ function checkQuotedValue(raw: string, quote: string, key: string, where: string
 }
 
 /**
- * How to quote a value, for messages (never the value itself): double quotes, or the first of
- * single quotes and backquotes that the value does not hold when it holds a " or a backslash.
+ * Quotes the value can take, for messages (never the value itself): `first`, else the first of
+ * ", ' and ` that it does not hold (" only without a backslash, which dotenv would keep).
  */
 function quoted(value: string, first = '"'): string {
   const quote = [first, '"', "'", '`'].find((q) => !value.includes(q) && (q !== '"' || !value.includes('\\'))) ?? "'";

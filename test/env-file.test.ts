@@ -152,6 +152,7 @@ describe('lines dotenv would read other than as written are errors', () => {
     expect(() => parseEnvFile('P=fake"x#y', 'f.env')).toThrow(/quote the value, P='\.\.\.'$/);
     expect(() => parseEnvFile('P=fake\\x#y', 'f.env')).toThrow(/quote the value, P='\.\.\.'$/);
     expect(() => parseEnvFile('P=it\'s"x#y', 'f.env')).toThrow(/quote the value, P=`\.\.\.`$/);
+    expect(() => parseEnvFile('P="it\'s\\fake"', 'f.env')).toThrow(/keep every character as it is, P=`\.\.\.`$/);
   });
 
   const BACKSLASH_IN_DOUBLE_QUOTES: ReadonlyArray<readonly [string, string]> = [
@@ -168,7 +169,7 @@ describe('lines dotenv would read other than as written are errors', () => {
   test.each(BACKSLASH_IN_DOUBLE_QUOTES)('%j: dotenv keeps the backslash, so it stops synth, saying to use single quotes', (line, dotenvReads) => {
     expect(dotenvParse(line).P).toBe(dotenvReads);
     const attempt = () => parseEnvFile(line, 'f.env');
-    expect(attempt).toThrow(/^f\.env:1: P: a backslash in a "-quoted value: dotenv reads only \\n and \\r there and keeps every other backslash \(\\" stays \\"\): quote the value with single quotes, where every character is literal, P='\.\.\.'$/);
+    expect(attempt).toThrow(/^f\.env:1: P: a backslash in a "-quoted value: dotenv reads only \\n and \\r there and keeps every other backslash \(\\" stays \\"\): use quotes that keep every character as it is, P='\.\.\.'$/);
     expect(attempt).not.toThrow(/fake/);
   });
 
