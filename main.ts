@@ -8,6 +8,7 @@ import { TaskApiApp, TaskApiAppProps } from './lib/task-api-app';
 import { chooseSecretBackend, loadSecretBackend, readSealingCertificate, SecretBackend, SecretBackendChoice, sharedSealingCertificate } from './lib/secret-backend';
 import { join } from 'path';
 import { validateObjects } from './lib/validate';
+import { parseSynthArguments, synthToStdout } from './lib/synth/stdout';
 
 /** Where the inputs are and what the process environment holds. */
 export interface SynthOptions {
@@ -159,10 +160,13 @@ function sharedProcessSecrets(resolved: readonly ResolvedLayers[]): string[] {
 /**
  * `npm run synth` and `npx cdk8s synth`: synthesizes the environments in TASK_API_ENV
  * (comma-separated or `all`; default dev) into `$CDK8S_OUTDIR/<environment>/` (default dist),
- * replacing only those folders, and prints a summary. Returns the exit code.
+ * replacing only those folders, and prints a summary. With `--stdout`, prints one environment's
+ * manifests instead (lib/synth/stdout.ts). Returns the exit code.
  */
-export function main(processEnv: Readonly<Record<string, string | undefined>>, log = console.log, fail = console.error): number {
+export function main(processEnv: Readonly<Record<string, string | undefined>>, log = console.log, fail = console.error, args: readonly string[] = []): number {
   try {
+    const command = parseSynthArguments(args);
+    if (command.stdout) return synthToStdout(command, { processEnv, synthesize: synthEnvironments, err: fail });
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
     const outdir = outputFolder(processEnv);
     for (const name of names) recoverInterruptedSwap(outdir, name);
@@ -191,7 +195,7 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, l
  * (main-snapshot.ts) runs when it is deserialized.
  */
 export function runSynthProgram(): void {
-  process.exitCode = main(process.env);
+  process.exitCode = main(process.env, console.log, console.error, process.argv.slice(2));
 }
 
 if (require.main === module) runSynthProgram();

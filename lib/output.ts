@@ -41,6 +41,12 @@ export function outputFolder(processEnv: Readonly<Record<string, string | undefi
 /** An environment name is used as a folder name: keep it to one plain path segment. */
 const ENVIRONMENT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/**
+ * Starts every file, so that files concatenated in any order are a valid YAML stream of one
+ * object each: `cdk8s synth --stdout` prints the files back to back without separators.
+ */
+export const DOCUMENT_START = '---\n';
+
 /** The files for an environment's objects: one per object, named `<rank>-<kind>-<name>.yaml`. */
 export function manifestFiles(objects: readonly any[]): ManifestFile[] {
   return objects
@@ -48,7 +54,7 @@ export function manifestFiles(objects: readonly any[]): ManifestFile[] {
       const rank = KIND_RANK[object.kind] ?? OTHER_KINDS_RANK;
       return {
         name: `${rank}-${String(object.kind).toLowerCase()}-${object.metadata.name}.yaml`,
-        content: Yaml.stringify(object),
+        content: DOCUMENT_START + Yaml.stringify(object),
         mode: SECRET_KINDS.has(object.kind) ? 0o600 : 0o644,
       };
     })
