@@ -1,6 +1,9 @@
 import { spawnSync } from 'child_process';
-import { readdirSync, readFileSync } from 'fs';
-import { join } from 'path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { dirname, join } from 'path';
+
+export const ROOT = join(__dirname, '..');
 
 export const MAIN_JS = join(__dirname, '..', 'build', 'main.js');
 
@@ -41,4 +44,20 @@ export function runSynth(cwd: string, args: readonly string[], env: Record<strin
     encoding: 'utf8',
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * The repository as a fresh clone (or Argo CD's repo server) has it: the files git tracks or would
+ * track, so ignored ones (real secrets files, dist/, build/, node_modules/) stay out, with this
+ * working tree's uncommitted edits. In a new temporary folder.
+ */
+export function cleanCopy(): string {
+  const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' });
+  if (listed.status !== 0) throw new Error(`git ls-files failed: ${listed.stderr}`);
+  const copy = join(mkdtempSync(join(tmpdir(), 'task-api-copy-')), 'source');
+  for (const file of listed.stdout.split('\0').filter((f) => f !== '' && existsSync(join(ROOT, f)))) {
+    mkdirSync(dirname(join(copy, file)), { recursive: true });
+    copyFileSync(join(ROOT, file), join(copy, file));
+  }
+  return copy;
 }
