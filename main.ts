@@ -3,6 +3,7 @@ import { REGISTRY_TOKEN_VARIABLE } from './lib/config/layers';
 import { manifestFiles, outputFolder, recoverInterruptedSwap, writeEnvironment } from './lib/synth/output';
 import { EnvironmentBuilder, synthEnvironments } from './lib/synth/pipeline';
 import { failureLines } from './lib/terminal';
+import { parseSynthArguments, synthToStdout } from './lib/synth/stdout';
 
 /**
  * `npm run synth` and `npx cdk8s synth`: synthesizes the environments in TASK_API_ENV
@@ -14,9 +15,12 @@ export function main(
   processEnv: Readonly<Record<string, string | undefined>>,
   log = console.log,
   fail = console.error,
+  args: readonly string[] = [],
   build?: EnvironmentBuilder,
 ): number {
   try {
+    const command = parseSynthArguments(args);
+    if (command.stdout) return synthToStdout(command, { processEnv, synthesize: (names, options) => synthEnvironments(names, { ...options, build }), err: fail });
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
     const outdir = outputFolder(processEnv);
     for (const name of names) recoverInterruptedSwap(outdir, name);
@@ -51,7 +55,7 @@ export function main(
  * (main-snapshot.ts) runs when it is deserialized.
  */
 export function runSynthProgram(): void {
-  process.exitCode = main(process.env);
+  process.exitCode = main(process.env, console.log, console.error, process.argv.slice(2));
 }
 
 if (require.main === module) runSynthProgram();

@@ -170,7 +170,7 @@ describe('the synth summary', () => {
     const cwd = process.cwd();
     process.chdir(root);
     try {
-      const status = main({ TASK_API_ENV: 'dev' }, (line) => lines.push(line), (line) => lines.push(line), build);
+      const status = main({ TASK_API_ENV: 'dev' }, (line) => lines.push(line), (line) => lines.push(line), [], build);
       return { status, out: lines.join('\n') };
     } finally {
       process.chdir(cwd);
