@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
-import { encodeSuffix, goJson, keyedSecretSuffix, kustomizeConfigMapSuffix, versionedName } from '../lib/config/name-suffix';
+import { encodeSuffix, goJson, keyedSecretSuffix, kustomizeConfigMapSuffix, versionBase, versionedName } from '../lib/config/name-suffix';
 import { findKubectl, kubectl } from './kubectl';
 
 /** mulberry32: a small seeded generator, so a failure can be reproduced from its seed. */
@@ -160,6 +160,13 @@ describe('Go\'s JSON encoding', () => {
 describe('versioned names', () => {
   test('join the base name and the suffix', () => {
     expect(versionedName('task-api-config', 'g5dgf24d6k')).toBe('task-api-config-g5dgf24d6k');
+  });
+
+  test('lead back to their base name; other names are their own base', () => {
+    expect(versionBase(versionedName('task-api-config', kustomizeConfigMapSuffix({ A: '1' })))).toBe('task-api-config');
+    expect(versionBase(versionedName('task-api-secrets', keyedSecretSuffix({ A: '1' }, 'Opaque', 'fake-key')))).toBe('task-api-secrets');
+    expect(versionBase('task-api-registry')).toBe('task-api-registry');
+    expect(versionBase('task-api-production1')).toBe('task-api-production1');
   });
 
   test('refuse names longer than the API server accepts', () => {

@@ -58,6 +58,17 @@ export function versionedName(base: string, suffix: string): string {
   return name;
 }
 
+/** A suffix as encodeSuffix writes it: hex digits less 0, 1, 3, a and e, plus their stand-ins. */
+const VERSION_SUFFIX = /-[245-9bcdfghkmt]{10}$/;
+
+/**
+ * The name a versioned name was made from (`task-api-config-g5dgf24d6k` → `task-api-config`),
+ * or the name itself when it has no suffix: how plan pairs a new version with the one it replaces.
+ */
+export function versionBase(name: string): string {
+  return name.replace(VERSION_SUFFIX, '');
+}
+
 function dataOrEmpty(data: Readonly<Record<string, string>>): Readonly<Record<string, string>> | string {
   return Object.keys(data).length === 0 ? '' : data;
 }
