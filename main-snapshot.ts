@@ -9,18 +9,20 @@
 // into the snapshot. main.ts reads them in runSynthProgram, which runs after deserialization.
 import { startupSnapshot } from 'v8';
 import { App, Chart } from 'cdk8s';
-import { buildTaskApi, runSynthProgram } from './main';
+import { runSynthProgram } from './main';
 import { ENVIRONMENTS } from './lib/environments';
-import { ResolvedValue } from './lib/layers';
-import { manifestFiles } from './lib/output';
-import { validateObjects } from './lib/validate';
+import { ResolvedValue } from './lib/config/layers';
+import { buildTaskApi } from './lib/synth/pipeline';
+import { PlainSecretBackend } from './lib/secrets/plain';
+import { manifestFiles } from './lib/synth/output';
+import { validateObjects } from './lib/synth/validate';
 
 /** Builds and renders every environment once, on fake values, and discards the result. */
 function warmUp(): void {
   const fake = (key: string): ResolvedValue => ({ key, value: `fake-${key.toLowerCase()}`, source: { layer: 'defaults', at: 'warm-up' }, overrides: [] });
   for (const [environment, settings] of Object.entries(ENVIRONMENTS)) {
     const chart = new Chart(new App(), environment);
-    buildTaskApi(chart, settings, {
+    const layers = {
       environment,
       config: ['LOG_LEVEL', 'MAX_CONNECTIONS'].map(fake),
       secrets: ['DATABASE_PASSWORD'].map(fake),
@@ -28,7 +30,8 @@ function warmUp(): void {
       registry: { username: 'fake-user', password: 'fake-password' },
       fromProcessEnv: [],
       warnings: [],
-    });
+    };
+    buildTaskApi(chart, { environment, settings, layers, secretBackend: new PlainSecretBackend({ hashKey: layers.hashKey }) });
     const objects = chart.toJson();
     validateObjects(objects);
     manifestFiles(objects);

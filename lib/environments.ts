@@ -1,8 +1,8 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { GuardRailExceptions } from './guard-rails';
-import type { RemoteRef, SecretStoreRef } from './external-secret';
-import type { SecretBackendName } from './secret-backend';
+import { GuardRailExceptions } from './config/guard-rails';
+import type { RemoteRef, SecretStoreRef } from './secrets/external';
+import type { SecretBackendName } from './secrets/backend';
 
 /** What differs between environments besides their env files. */
 export interface EnvironmentSettings {

@@ -4,7 +4,7 @@
 //
 //   build/main.js       main.ts bundled with its dependencies into one CommonJS file: a run
 //                       resolves and reads one module instead of a few hundred.
-//   build/lib/schema-models.js, build/lib/crd-models.js  the schema validators alone, for the
+//   build/lib/synth/schema-models.js, build/lib/synth/crd-models.js  the schema validators alone, for the
 //                       tests (jest loads these bundles: the CRD models are ESM-only, which jest's
 //                       CommonJS cannot load).
 //   build/bin/<x>.js    the same for each bin/*.ts: `npm run explain` and `npm run plan`.
@@ -42,7 +42,7 @@ export const NOT_MAIN_MODULE = 'var module = { exports: {} }, exports = module.e
 /** What to bundle, relative to the root: main.ts (the synth program), then the validators and bin/*.ts. */
 function entryPoints() {
   const bin = existsSync(join(ROOT, 'bin')) ? readdirSync(join(ROOT, 'bin')).filter((f) => f.endsWith('.ts')).sort().map((f) => `bin/${f}`) : [];
-  return ['main.ts', 'lib/schema-models.ts', 'lib/crd-models.ts', ...bin];
+  return ['main.ts', 'lib/synth/schema-models.ts', 'lib/synth/crd-models.ts', ...bin];
 }
 
 function hashFile(path) {

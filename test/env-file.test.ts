@@ -1,7 +1,7 @@
 import { writeFileSync } from 'fs';
 import { join } from 'path';
 import fc from 'fast-check';
-import { EnvEntry, parseEnvFile, readEnvFile } from '../lib/env-file';
+import { EnvEntry, parseEnvFile, readEnvFile } from '../lib/config/env-file';
 import { folderWith } from './support';
 
 describe('parseEnvFile', () => {

@@ -1,7 +1,7 @@
 import { appendFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { synthEnvironments, SynthesizedEnvironment } from '../main';
-import { explainEnvironment, main, renderComparison, renderContainer } from '../lib/explain';
+import { synthEnvironments, SynthesizedEnvironment } from '../lib/synth/pipeline';
+import { explainEnvironment, main, renderComparison, renderContainer } from '../lib/review/explain';
 import { outputFor } from '../lib/terminal';
 import { project, runBuilt, writeSecretsFile } from './cli-support';
 import { addDevSecret, committedEnvDir, fakeSecrets } from './support';

@@ -1,5 +1,5 @@
-import { parseEnvFile } from '../lib/env-file';
-import { clientSideApplyWarnings, guardRailProblems, secretLooking } from '../lib/guard-rails';
+import { parseEnvFile } from '../lib/config/env-file';
+import { clientSideApplyWarnings, guardRailProblems, secretLooking } from '../lib/config/guard-rails';
 
 const NONE = { notSecret: [], inBothLayers: [] };
 

@@ -1,10 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'fs';
+import { PlainSecretBackend } from '../lib/secrets/plain';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Testing } from 'cdk8s';
-import { EnvEntry, parseEnvFile } from '../lib/env-file';
-import { LayeredConfig } from '../lib/layered-config';
-import { RegistryPullSecret } from '../lib/registry-pull-secret';
+import { EnvEntry, parseEnvFile } from '../lib/config/env-file';
+import { LayeredConfig } from '../lib/constructs/layered-config';
+import { RegistryPullSecret } from '../lib/constructs/registry-pull-secret';
 import { findKubectl, kubectl, pinnedKubectl } from './kubectl';
 import { findObject } from './support';
 
@@ -71,7 +72,7 @@ function tempFile(name: string, text: string): string {
 function ourData(text: string) {
   const values = toRecord(parseEnvFile(text, 'generated.env'));
   const chart = Testing.chart();
-  new LayeredConfig(chart, 'Config', { namespace: 'parity', configMapName: 'x', secretName: 'x', config: values, secrets: values, hashKey: 'fake-hash-key' });
+  new LayeredConfig(chart, 'Config', { namespace: 'parity', configMapName: 'x', secretName: 'x', config: values, secrets: values, secretBackend: new PlainSecretBackend({ hashKey: 'fake-hash-key' }) });
   const objects = Testing.synth(chart);
   return { configMap: findObject(objects, 'ConfigMap', 'x').data, secret: findObject(objects, 'Secret', 'x').data };
 }
@@ -105,7 +106,7 @@ function kubectlPullSecret(binary: string, c: Credentials): any {
 
 function ourPullSecret(c: Credentials): any {
   const chart = Testing.chart();
-  new RegistryPullSecret(chart, 'Pull', { name: 'x', namespace: 'parity', ...c, env: {} });
+  new RegistryPullSecret(chart, 'Pull', { name: 'x', namespace: 'parity', ...c, secretBackend: new PlainSecretBackend({ hashKey: 'fake-hash-key' }) });
   return findObject(Testing.synth(chart), 'Secret', 'x');
 }
 

@@ -1,13 +1,16 @@
 import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { contentHash, keyedContentHash } from '../lib/content-hash';
-import { CONFIG_HASH_ANNOTATION, LayeredConfig, SECRET_HASH_ANNOTATION } from '../lib/layered-config';
+import { contentHash, keyedContentHash } from '../lib/config/content-hash';
+import { CONFIG_HASH_ANNOTATION, LayeredConfig } from '../lib/constructs/layered-config';
+import { SECRET_HASH_ANNOTATION } from '../lib/secrets/backend';
+import { PlainSecretBackend } from '../lib/secrets/plain';
+import { ExternalSecretBackend } from '../lib/secrets/external';
 import { decodeData, findObject } from './support';
 
 function setup(config: Record<string, string> = { LOG_LEVEL: 'info' }, secrets: Record<string, string> = { DATABASE_PASSWORD: 'fake-pw' }) {
   const chart = Testing.chart();
   const layers = new LayeredConfig(chart, 'Config', {
-    namespace: 'ns', configMapName: 'cfg', secretName: 'sec', config, secrets, hashKey: 'fake-hash-key',
+    namespace: 'ns', configMapName: 'cfg', secretName: 'sec', config, secrets, secretBackend: new PlainSecretBackend({ hashKey: 'fake-hash-key' }),
   });
   const deployment = new kplus.Deployment(chart, 'Deployment', { metadata: { name: 'app' } });
   const container = deployment.addContainer({ image: 'ghcr.io/o/task-api:1', portNumber: 8000 });
@@ -64,11 +67,9 @@ describe('LayeredConfig', () => {
   test('with the external backend it takes no values: they stay in the secret store', () => {
     const chart = Testing.chart();
     const layers = new LayeredConfig(chart, 'Config', {
-      namespace: 'ns', configMapName: 'cfg', secretName: 'sec', config: {}, secrets: {}, hashKey: '',
-      secretBackend: {
-        kind: 'external', store: { name: 'store', kind: 'SecretStore' }, remoteRef: (key) => ({ key }),
-        refreshInterval: '1h', keys: ['DATABASE_PASSWORD'], pullSecret: false,
-      },
+      namespace: 'ns', configMapName: 'cfg', secretName: 'sec', config: {}, secrets: {},
+      storedSecretKeys: ['DATABASE_PASSWORD'],
+      secretBackend: new ExternalSecretBackend({ store: { name: 'store', kind: 'SecretStore' }, remoteRef: (key) => ({ key }) }),
     });
     expect(() => layers.addSecret('DATABASE_PASSWORD', 'fake-pw')).toThrow('unable to add the secret "DATABASE_PASSWORD": with the external backend its value stays in the secret store');
     expect(findObject(Testing.synth(chart), 'ExternalSecret', 'sec').spec.data).toEqual([{ secretKey: 'DATABASE_PASSWORD', remoteRef: { key: 'DATABASE_PASSWORD' } }]);

@@ -1,5 +1,5 @@
-import { parseEnvFile } from '../lib/env-file';
-import { LayerInputs, resolveLayers, valuesOf } from '../lib/layers';
+import { parseEnvFile } from '../lib/config/env-file';
+import { LayerInputs, resolveLayers, valuesOf } from '../lib/config/layers';
 
 function inputs(overrides: Partial<LayerInputs> = {}): LayerInputs {
   return {

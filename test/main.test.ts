@@ -1,9 +1,10 @@
 import { spawnSync } from 'child_process';
 import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { synthEnvironments } from '../main';
-import { GuardRailExceptions } from '../lib/guard-rails';
-import { CONFIG_HASH_ANNOTATION, SECRET_HASH_ANNOTATION } from '../lib/layered-config';
+import { synthEnvironments } from '../lib/synth/pipeline';
+import { GuardRailExceptions } from '../lib/config/guard-rails';
+import { CONFIG_HASH_ANNOTATION } from '../lib/constructs/layered-config';
+import { SECRET_HASH_ANNOTATION } from '../lib/secrets/backend';
 import { project, runBuilt, writeSecretsFile } from './cli-support';
 import { addDevSecret, committedEnvDir, decodeData, fakeSecrets, findObject } from './support';
 
@@ -138,7 +139,7 @@ describe('npm run synth (build/main.js)', () => {
     expect(result.out).toMatch(/^dev: 5 objects written to dist\/dev\/$/m);
     expect(result.out).toMatch(/^staging: 6 objects written to dist\/staging\/$/m);
     expect(result.out).toMatch(/configmap task-api-config +sha256:[0-9a-f]{64}/);
-    expect(result.out).toContain('  pull secret task-api-registry  token from env/staging.secrets.env');
+    expect(result.out).toMatch(/^  pull secret task-api-registry  token from env\/staging.secrets.env$/m);
     expect(result.out).not.toMatch(/fake-(dev|staging)-(database|openai|redis|webhook|github|hash)/);
     expect(readdirSync(join(root, 'dist', 'staging'))).toEqual([
       '0-namespace-task-api-staging.yaml',

@@ -1,8 +1,8 @@
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { synthEnvironments } from '../main';
-import { readManifests } from '../lib/output';
-import { planEnvironment, renderPlan } from '../lib/plan';
+import { synthEnvironments } from '../lib/synth/pipeline';
+import { readManifests } from '../lib/synth/output';
+import { planEnvironment, renderPlan } from '../lib/review/plan';
 import { outputFor } from '../lib/terminal';
 import { folderState, project, runBuilt, writeSecretsFile } from './cli-support';
 import { committedEnvDir, fakeSecrets, findObject } from './support';

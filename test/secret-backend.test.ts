@@ -2,15 +2,23 @@ import { runBuilt } from './cli-support';
 import { spawnSync } from 'child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { synthEnvironments } from '../main';
-import { keyedContentHash } from '../lib/content-hash';
+import { synthEnvironments } from '../lib/synth/pipeline';
+import { keyedContentHash } from '../lib/config/content-hash';
 import { ENVIRONMENTS, EnvironmentSettings } from '../lib/environments';
-import { CONFIG_HASH_ANNOTATION, RELOADER_SECRETS_ANNOTATION, SECRET_HASH_ANNOTATION } from '../lib/layered-config';
-import { manifestFiles, writeEnvironment } from '../lib/output';
-import { dockerConfigJson } from '../lib/registry-pull-secret';
-import { SEALED_VALUE_HMACS_ANNOTATION } from '../lib/sealed-secret';
-import { chooseSecretBackend, DEFAULT_SECRET_STORE } from '../lib/secret-backend';
+import { CONFIG_HASH_ANNOTATION } from '../lib/constructs/layered-config';
+import { SECRET_HASH_ANNOTATION } from '../lib/secrets/backend';
+import { RELOADER_SECRETS_ANNOTATION } from '../lib/secrets/external';
+import { manifestFiles, writeEnvironment } from '../lib/synth/output';
+import { dockerConfigJson } from '../lib/constructs/registry-pull-secret';
+import { SEALED_VALUE_HMACS_ANNOTATION } from '../lib/secrets/sealed';
+import { chooseSecretBackend, DEFAULT_SECRET_STORE } from '../lib/synth/backend-choice';
 import { committedEnvDir, fakeSecrets, findObject } from './support';
+import { SynthesizedEnvironment } from '../lib/synth/pipeline';
+
+/** The synth summary's words on the app Secret and the pull secret. */
+function secretSummaries({ layeredConfigs, pullSecrets }: SynthesizedEnvironment): string {
+  return `${layeredConfigs[0].secretSummary()}; pull secret ${pullSecrets[0].backendSecret.summary()}`;
+}
 import { TestController, testController, unseal } from './sealing-controller';
 
 const MAIN_JS = join(__dirname, '..', 'build', 'main.js');
@@ -126,7 +134,7 @@ describe('the sealed backend', () => {
     writeEnvironment(outdir, 'staging', manifestFiles(first.objects));
     const again = synthSealed({ envDir, outdir });
     expect(again.objects).toEqual(first.objects);
-    expect(again.taskApi.secretSummary()).toMatch(/sealed: 4 kept; pull secret 1 kept$/);
+    expect(secretSummaries(again)).toMatch(/sealed: 4 kept; pull secret sealed: 1 kept$/);
 
     const rotated = synthSealed({
       envDir, outdir,
@@ -140,7 +148,7 @@ describe('the sealed backend', () => {
     expect(after.spec.encryptedData.OPENAI_API_KEY).not.toBe(before.spec.encryptedData.OPENAI_API_KEY);
     expect(unseal(controller, after.spec.encryptedData.OPENAI_API_KEY, 'task-api-staging/task-api-secrets')).toBe('fake-rotated-openai-key');
     expect(findObject(rotated.objects, 'SealedSecret', 'task-api-registry')).toEqual(findObject(first.objects, 'SealedSecret', 'task-api-registry'));
-    expect(rotated.taskApi.secretSummary()).toMatch(/sealed: 3 kept, new ciphertext for OPENAI_API_KEY; pull secret 1 kept$/);
+    expect(secretSummaries(rotated)).toMatch(/sealed: 3 kept, new ciphertext for OPENAI_API_KEY; pull secret sealed: 1 kept$/);
 
     // In the files: the ciphertext line, its fingerprint line and the restart hash differ, nothing else.
     const changedLines = (objects: any[]) => manifestFiles(objects).flatMap((file) => file.content.split('\n').map((line) => `${file.name}: ${line}`));
@@ -173,8 +181,9 @@ describe('the sealed backend', () => {
     writeEnvironment(outdir, 'staging', manifestFiles(synthSealed({ envDir, outdir }).objects));
     const renewed = testController();
     writeFileSync(join(envDir, 'staging.sealing-cert.pem'), renewed.certificatePem);
-    const { objects, taskApi } = synthSealed({ envDir, outdir });
-    expect(taskApi.secretSummary()).toMatch(/sealed: new ciphertext for DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET; pull secret new ciphertext for .dockerconfigjson$/);
+    const synthesized = synthSealed({ envDir, outdir });
+    const { objects } = synthesized;
+    expect(secretSummaries(synthesized)).toMatch(/sealed: new ciphertext for DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET; pull secret sealed: new ciphertext for .dockerconfigjson$/);
     const app = findObject(objects, 'SealedSecret', 'task-api-secrets');
     expect(unseal(renewed, app.spec.encryptedData.DATABASE_PASSWORD, 'task-api-staging/task-api-secrets')).toBe(fakeSecrets('staging').DATABASE_PASSWORD);
   });
@@ -261,14 +270,14 @@ describe('the external backend', () => {
   });
 
   test('drives restarts with a Reloader annotation, since no hash can see the values, and says so in the summary', () => {
-    const { objects, taskApi } = synthExternal();
+    const { objects, layeredConfigs } = synthExternal();
     const deployment = findObject(objects, 'Deployment', 'task-api');
     expect(deployment.metadata.annotations).toEqual({ [RELOADER_SECRETS_ANNOTATION]: 'task-api-secrets' });
     expect(deployment.spec.template.metadata.annotations[SECRET_HASH_ANNOTATION]).toBeUndefined();
     expect(deployment.spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION]).toMatch(/^sha256:/);
     expect(deployment.spec.template.spec.containers[0].envFrom[1]).toEqual({ secretRef: { name: 'task-api-secrets' } });
     expect(deployment.spec.template.spec.imagePullSecrets).toEqual([{ name: 'task-api-registry' }]);
-    expect(taskApi.secretSummary()).toBe(
+    expect(layeredConfigs[0].secretSummary()).toBe(
       'external: ClusterSecretStore/task-api, refreshed every 1h; restarts driven by Reloader (secret.reloader.stakater.com/reload)');
   });
 
@@ -404,7 +413,8 @@ describe('npm run synth with a secret backend', () => {
     const first = filesOf(join(root, 'out', 'staging'));
     const second = run(root, env);
     expect(second.status).toBe(0);
-    expect(second.out).toContain('sealed: 4 kept; pull secret 1 kept');
+    expect(second.out).toMatch(/secret +task-api-secrets +hmac-sha256:[0-9a-f]{64}  sealed: 4 kept$/m);
+    expect(second.out).toMatch(/pull secret task-api-registry  token from \S+  sealed: 1 kept$/m);
     expect(filesOf(join(root, 'out', 'staging'))).toEqual(first);
   });
 

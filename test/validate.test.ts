@@ -1,6 +1,6 @@
-import { synthEnvironments } from '../main';
+import { synthEnvironments } from '../lib/synth/pipeline';
 import { ENVIRONMENTS } from '../lib/environments';
-import { validateObjects } from '../lib/validate';
+import { validateObjects } from '../lib/synth/validate';
 import { committedEnvDir, fakeSecrets, findObject } from './support';
 
 function synthOne(environment: string) {
@@ -60,7 +60,7 @@ describe('validateObjects', () => {
 
   test('refuses an object of a kind it has no schema for, so nothing goes unchecked', () => {
     expect(validateObjects([{ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'x' } }]))
-      .toEqual(['Job x: no schema for batch/v1/Job: add its model to lib/schema-models.ts']);
+      .toEqual(['Job x: no schema for batch/v1/Job: add its model to lib/synth/schema-models.ts']);
   });
 });
 

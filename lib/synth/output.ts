@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { parseAllDocuments } from 'yaml';
 import { join } from 'path';
 import { Yaml } from 'cdk8s';
-import { byCodeUnits } from './content-hash';
+import { byCodeUnits } from '../config/content-hash';
 
 /**
  * Apply order. `kubectl apply -f DIR` applies a folder's files in name order, so the file name

@@ -3,31 +3,30 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { LayeredConfig } from './layered-config';
 import { RegistryPullSecret, RegistryPullSecretProps } from './registry-pull-secret';
-import { PLAIN_BACKEND, SecretBackend } from './secret-backend';
+import { SecretBackend } from '../secrets/backend';
 
 export interface TaskApiAppProps {
-  /** The namespace everything lives in; TaskApiApp creates it. */
+  /** The namespace everything lives in (the environment creates it: several apps may share one). */
   readonly namespace: string;
   /** The image, `ghcr.io/<owner>/task-api:<tag>`. */
   readonly image: string;
   /** Layers 1 and 2, merged (the ConfigMap). */
   readonly config: Readonly<Record<string, string>>;
-  /** Layer 3 (the Secret). */
+  /** Layer 3 (the Secret); empty when the backend keeps the values in a store. */
   readonly secrets: Readonly<Record<string, string>>;
-  /** Key of the HMAC over the Secret data (see LayeredConfig). */
-  readonly hashKey: string;
   /**
-   * Registry credentials. The pull secret is attached to the pods whenever the image's registry
-   * is its server.
+   * Layer 3 keys whose values stay in a secret store (see LayeredConfig).
+   * @default - none
+   */
+  readonly storedSecretKeys?: readonly string[];
+  /**
+   * The registry and its credentials (credentials only when the backend writes values). The pull
+   * secret is attached to the pods whenever the image's registry is its server.
    * @default - no pull secret: the image must be public or pullable by the node
    */
   readonly registry?: Omit<RegistryPullSecretProps, 'name' | 'namespace' | 'secretBackend'>;
-  /**
-   * How the Secret and the pull secret reach the cluster. With `external`, `secrets` is empty and
-   * the pull secret is written when the backend's `pullSecret` says so, without credentials.
-   * @default - plain: Secrets with base64 data
-   */
-  readonly secretBackend?: SecretBackend;
+  /** How the Secret and the pull secret reach the cluster. */
+  readonly secretBackend: SecretBackend;
   /**
    * Base name of the Deployment, Service, ConfigMap (`<name>-config`), Secret (`<name>-secrets`)
    * and pull secret (`<name>-registry`).
@@ -72,8 +71,9 @@ export interface TaskApiAppProps {
 const NON_ROOT_ID = 10001;
 
 /**
- * The Task API in one namespace: Namespace, LayeredConfig (ConfigMap + Secret), pull secret,
- * Deployment and Service.
+ * The Task API in a namespace: LayeredConfig (ConfigMap + Secret), pull secret, Deployment and
+ * Service. Other workloads share its configuration and pull secret through `layers` and
+ * `pullSecret` (see examples/).
  */
 export class TaskApiApp extends Construct {
   public readonly deployment: kplus.Deployment;
@@ -89,9 +89,7 @@ export class TaskApiApp extends Construct {
     const healthPath = props.healthPath ?? '/health';
     const namespace = props.namespace;
     const labels = { 'app.kubernetes.io/name': 'task-api', 'app.kubernetes.io/instance': name };
-    const secretBackend = props.secretBackend ?? PLAIN_BACKEND;
-
-    new kplus.Namespace(this, 'Namespace', { metadata: { name: namespace } });
+    const secretBackend = props.secretBackend;
 
     this.layers = new LayeredConfig(this, 'Config', {
       namespace,
@@ -99,12 +97,11 @@ export class TaskApiApp extends Construct {
       secretName: `${name}-secrets`,
       config: props.config,
       secrets: props.secrets,
-      hashKey: props.hashKey,
+      storedSecretKeys: props.storedSecretKeys,
       secretBackend,
     });
 
-    const pullSecretWanted = secretBackend.kind === 'external' ? secretBackend.pullSecret : props.registry !== undefined;
-    if (pullSecretWanted) {
+    if (props.registry) {
       this.pullSecret = new RegistryPullSecret(this, 'PullSecret', { ...props.registry, name: `${name}-registry`, namespace, secretBackend });
     }
 
@@ -157,13 +154,4 @@ export class TaskApiApp extends Construct {
     for (const [key, value] of Object.entries(labels)) this.service.selectLabel(key, value);
   }
 
-  /**
-   * What the synth summary says after the Secret's name: its restart hash, and for the sealed
-   * backend which values were re-sealed (key names only).
-   */
-  public secretSummary(): string {
-    const summary = this.layers.secretSummary();
-    const sealedPullSecret = this.pullSecret?.sealedSecret;
-    return sealedPullSecret ? `${summary}; pull secret ${sealedPullSecret.summary()}` : summary;
-  }
 }

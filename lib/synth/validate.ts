@@ -6,7 +6,7 @@
  * Messages name the object and the field, never a value: Secret data passes through here.
  */
 
-import { DATA_KEY_RULE, isDataKey } from './kubernetes-names';
+import { DATA_KEY_RULE, isDataKey } from '../config/kubernetes-names';
 
 /** A model class of kubernetes-models: `new Model(json).validate()` throws on a schema violation. */
 type ModelClass = new (data: any) => { validate(): void };
@@ -14,12 +14,12 @@ type ModelClass = new (data: any) => { validate(): void };
 let models: Readonly<Record<string, ModelClass>> | undefined;
 let crdModels: Readonly<Record<string, ModelClass>> | undefined;
 
-/** The kinds whose models are in lib/crd-models.ts. */
+/** The kinds whose models are in lib/synth/crd-models.ts. */
 const CRD_TYPES = ['bitnami.com/v1alpha1/SealedSecret', 'external-secrets.io/v1/ExternalSecret'];
 
 /**
  * The models by `apiVersion/kind`, loaded on first use (about 55 ms bundled, see
- * lib/schema-models.ts) so that importing this module costs nothing. The CRD models load only
+ * lib/synth/schema-models.ts) so that importing this module costs nothing. The CRD models load only
  * when an object needs them.
  */
 function schemaModels(type?: string): Readonly<Record<string, ModelClass>> {
@@ -68,7 +68,7 @@ export function validateObjects(objects: readonly any[]): string[] {
 function schemaProblems(object: any): string[] {
   const type = `${object?.apiVersion}/${object?.kind}`;
   const Model = schemaModels(type)[type];
-  if (!Model) return [`no schema for ${type}: add its model to lib/schema-models.ts`];
+  if (!Model) return [`no schema for ${type}: add its model to lib/synth/schema-models.ts`];
   try {
     new Model(object).validate();
     return [];

@@ -1,10 +1,10 @@
-import { outputFolder, readManifests } from './output';
+import { outputFolder, readManifests } from '../synth/output';
 import { existsSync, statSync } from 'fs';
 import { join } from 'path';
 import { isDeepStrictEqual } from 'util';
-import { ENVIRONMENTS, selectEnvironments } from './environments';
-import { CommandIO, failureLines, Output, outputFor, STANDARD_IO } from './terminal';
-import { synthEnvironments } from '../main';
+import { ENVIRONMENTS, selectEnvironments } from '../environments';
+import { CommandIO, failureLines, Output, outputFor, STANDARD_IO } from '../terminal';
+import { synthEnvironments } from '../synth/pipeline';
 
 /** One changed field of a non-secret part of an object: `spec.replicas: 1 → 3`. */
 export interface FieldChange {
