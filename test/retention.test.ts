@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { manifestFiles } from '../lib/output';
+import { manifestFiles } from '../lib/synth/output';
 import {
   CONFIG_HISTORY_ANNOTATION, ConfigReferences, formatHistory, OutputFile, podConfigReferences, readOutputFiles, recordedHistory, retainVersions,
 } from '../lib/synth/retention';

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { manifestFiles } from '../lib/output';
+import { manifestFiles } from '../lib/synth/output';
 import { OutputFile, readOutputFiles, retainVersions } from '../lib/synth/retention';
 import { SimulatedCluster } from './rollback-simulator';
 

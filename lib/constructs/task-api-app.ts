@@ -62,6 +62,14 @@ export interface TaskApiAppProps {
    */
   readonly securityContext?: kplus.ContainerSecurityContextProps;
   /**
+   * How many old ReplicaSets the Deployment keeps for `kubectl rollout undo`. Synth keeps in
+   * dist/ the ConfigMap and Secret versions of that many earlier pod templates plus the current
+   * one, so every kept revision finds its config. Set explicitly rather than left to the
+   * cluster's default (10): it is a promise about what dist/ holds.
+   * @default 5
+   */
+  readonly revisionHistoryLimit?: number;
+  /**
    * The pod's security context.
    * @default - non-root (uid/gid 10001)
    */
@@ -69,6 +77,8 @@ export interface TaskApiAppProps {
 }
 
 const NON_ROOT_ID = 10001;
+/** Old ReplicaSets kept for rollback, as kapp keeps 5 config versions by default. */
+export const DEFAULT_REVISION_HISTORY_LIMIT = 5;
 
 /**
  * The Task API in a namespace: LayeredConfig (ConfigMap + Secret), pull secret, Deployment and
@@ -143,6 +153,8 @@ export class TaskApiApp extends Construct {
     // TASK_API_PORT=tcp://... and friends, which a settings class reading the TASK_API_ prefix
     // would take for configuration. Configuration comes from the layers only.
     ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/enableServiceLinks', false));
+    // cdk8s-plus 27 has no revisionHistoryLimit prop.
+    ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/revisionHistoryLimit', props.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY_LIMIT));
     // The read-only root filesystem still needs somewhere for Python's temporary files.
     this.container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp'));
     this.layers.attachTo(this.deployment, this.container);

@@ -9,7 +9,9 @@ import { TaskApiApp, TaskApiAppProps } from '../constructs/task-api-app';
 import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS } from '../environments';
 import { SecretBackend } from '../secrets/backend';
 import { chooseSecretBackend, loadSecretBackend, readSealingCertificate, SecretBackendChoice, sharedSealingCertificate } from './backend-choice';
+import { applySetProblems } from './applyset';
 import { kindsInFolder } from './output';
+import { ObjectRef, OutputFile, readOutputFiles, RETAINED_BYTES_LIMIT, retainVersions } from './retention';
 import { validateObjects } from './validate';
 
 /**
@@ -45,9 +47,10 @@ export interface SynthOptions {
   /** Exceptions to the guard rails. @default GUARD_RAIL_EXCEPTIONS */
   readonly exceptions?: GuardRailExceptions;
   /**
-   * Where earlier output is (`<outdir>/<environment>/`): sealed environments keep the ciphertext
-   * of every value that has not changed.
-   * @default - none: every value is sealed afresh
+   * Where earlier output is (`<outdir>/<environment>/`): the config versions that kept
+   * revisions read are carried forward from it, and sealed environments keep the ciphertext of
+   * every value that has not changed.
+   * @default - none: nothing is carried, every value is sealed afresh
    */
   readonly outdir?: string;
   /** What each environment holds besides its Namespace. @default buildTaskApi */
@@ -65,6 +68,15 @@ export interface SynthesizedEnvironment {
   readonly pullSecrets: readonly RegistryPullSecret[];
   /** The Kubernetes objects, as JSON. */
   readonly objects: any[];
+  /**
+   * Files of the previous output kept as they were, byte for byte: the ConfigMap and Secret
+   * versions that the Deployment's kept revisions read (lib/synth/retention.ts).
+   */
+  readonly carried: readonly OutputFile[];
+  /** Objects of the previous output that this one no longer holds: what ApplySet pruning would delete. */
+  readonly prunable: readonly ObjectRef[];
+  /** Whether there was previous output (with nothing to carry from, a rollback finds no earlier config). */
+  readonly previousOutput: boolean;
   /** Things worth a look that do not stop synthesis (never holding a value). */
   readonly warnings: string[];
 }
@@ -141,8 +153,16 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     // The environment owns its Namespace: every app built into it shares the one object.
     new kplus.Namespace(chart, 'Namespace', { metadata: { name: context.settings.namespace } });
     build(chart, context);
-    const objects = chart.toJson();
+    const previous = options.outdir ? readOutputFiles(join(options.outdir, context.environment)) : [];
+    // Plain Secrets may only be carried where plain Secrets are written: never into a folder of
+    // SealedSecrets or ExternalSecrets, which may be committed.
+    const retention = retainVersions(previous, chart.toJson(), { carryPlainSecrets: context.secretBackend.name === 'plain' });
+    const objects = retention.objects;
     const warnings = [...context.layers.warnings, ...clientSideApplyWarnings(context.environment, objects)];
+    if (retention.droppedForSize.length > 0) {
+      warnings.push(`${context.environment}: ${retention.droppedForSize.map((ref) => `${ref.kind} ${ref.name}`).join(', ')} left out: ` +
+        `the earlier config versions kept for rollback would exceed ${RETAINED_BYTES_LIMIT / 1024 / 1024} MiB, so the oldest revisions can no longer be rolled back to`);
+    }
     const constructs = chart.node.findAll();
     return {
       environment: context.environment,
@@ -151,11 +171,16 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
       layeredConfigs: constructs.filter((c): c is LayeredConfig => c instanceof LayeredConfig),
       pullSecrets: constructs.filter((c): c is RegistryPullSecret => c instanceof RegistryPullSecret),
       objects,
+      carried: retention.carried,
+      prunable: retention.prunable,
+      previousOutput: previous.length > 0,
       warnings,
     };
   });
-  // What the API server would reject is a synth error, not a surprise at `kubectl apply`.
-  problems.push(...synthesized.flatMap(({ environment, objects }) => validateObjects(objects).map((problem) => `${environment}: ${problem}`)));
+  // What the API server (or kubectl's ApplySet pruning) would reject is a synth error, not a
+  // surprise at `kubectl apply`.
+  problems.push(...synthesized.flatMap(({ environment, objects }) =>
+    [...validateObjects(objects), ...applySetProblems(objects)].map((problem) => `${environment}: ${problem}`)));
   failOn(problems);
   return synthesized;
 }
