@@ -45,7 +45,7 @@ describe('a user mistake ends in one message, exit 1, and dist/ exactly as it wa
       'staging: missing or empty secrets: DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET, TASK_API_HASH_KEY, GITHUB_USERNAME, GITHUB_TOKEN. Put them in env/staging.secrets.env (or, synthesizing this environment alone, set them as environment variables).\n  production: missing or empty secrets: DATABASE_PASSWORD'],
     ['an unknown environment', () => undefined, { TASK_API_ENV: 'dev,qa' }, 'TASK_API_ENV names an unknown environment: "qa"; known: dev, staging, production (or all)'],
     ['a path as environment name', () => undefined, { TASK_API_ENV: '../etc' }, 'TASK_API_ENV names an unknown environment: "../etc"'],
-    ['data over 1 MiB', append('dev.env', `HUGE=${'x'.repeat(1024 * 1024)}\n`), {}, /^dev: ConfigMap task-api-config-[0-9a-z]{10}: data: 1048625 bytes is over the 1 MiB limit of a ConfigMap$/m],
+    ['data over 1 MiB', append('dev.env', `HUGE=${'x'.repeat(1024 * 1024)}\n`), {}, /dev: ConfigMap task-api-config-[0-9a-z]{10}: data: 1048625 bytes is over the 1 MiB limit of a ConfigMap$/m],
   ])('%s', (_, breakIt, env, message) => {
     const root = project();
     const before = distState(root);
