@@ -1,9 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { manifestFiles } from '../lib/synth/output';
+import { valuesOf } from '../lib/config/layers';
+import { planEnvironment } from '../lib/review/plan';
+import { manifestFiles, writeEnvironment } from '../lib/synth/output';
+import { synthEnvironments } from '../lib/synth/pipeline';
 import { OutputFile, readOutputFiles, retainVersions } from '../lib/synth/retention';
 import { SimulatedCluster } from './rollback-simulator';
+import { testController, unseal } from './sealing-controller';
+import { committedEnvDir, fakeSecrets, findObject } from './support';
 
 const NAMESPACE = 'task-api-test';
 
@@ -97,5 +102,100 @@ describe('rolling back with retained versions (hand-made releases through retain
     const restored = cluster.get('Deployment', NAMESPACE, 'task-api').spec.template;
     expect(cluster.envSources(NAMESPACE, restored).map((source) => 'data' in source ? source.data : 'missing'))
       .toEqual([{ VERSION: '4' }, { PASSWORD: 'fake-password-0' }]);
+  });
+});
+
+describe('rolling back real releases: synth, apply with ApplySet pruning, undo', () => {
+  const controller = testController();
+
+  /** The Secret the sealed-secrets controller writes from a SealedSecret (test/sealing-controller.ts unseals). */
+  function unsealSecret(sealed: any): any {
+    const { name, namespace } = sealed.spec.template.metadata;
+    const data = Object.fromEntries(Object.entries<string>(sealed.spec.encryptedData)
+      .map(([key, value]) => [key, Buffer.from(unseal(controller, value, `${namespace}/${name}`), 'utf8').toString('base64')]));
+    return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, immutable: sealed.spec.template.immutable, type: sealed.spec.template.type, data };
+  }
+
+  /**
+   * Synthesizes `releases` one after the other into one dist/ (as `npm run synth` writes it),
+   * applying each to the simulated cluster. Returns the cluster, what each pod template ran
+   * with (its ConfigMap and Secret data, as the env files gave them) and the plans along the way.
+   */
+  function release(backend: 'plain' | 'sealed', releases: readonly { config: string; secret: string }[]) {
+    const environment = backend === 'plain' ? 'dev' : 'staging';
+    const envDir = committedEnvDir();
+    if (backend === 'sealed') writeFileSync(join(envDir, 'staging.sealing-cert.pem'), controller.certificatePem);
+    const outdir = join(mkdtempSync(join(tmpdir(), 'task-api-dist-')), 'dist');
+    const cluster = new SimulatedCluster({ unsealSecret });
+    const ranWith = new Map<string, { config: Record<string, string>; secrets: Record<string, string> }>();
+    const plans: ReturnType<typeof planEnvironment>[] = [];
+    const base = readFileSync(join(envDir, `${environment}.env`), 'utf8');
+    for (const { config, secret } of releases) {
+      writeFileSync(join(envDir, `${environment}.env`), `${base}RELEASE_NOTE=${config}\n`);
+      const processEnv = backend === 'plain' ? { DATABASE_PASSWORD: `fake-${secret}` } as Record<string, string>
+        : { ...fakeSecrets('staging'), DATABASE_PASSWORD: `fake-${secret}`, TASK_API_SECRET_BACKEND: 'sealed' };
+      if (backend === 'plain') writeFileSync(join(envDir, 'dev.secrets.env'), readFileSync(join(envDir, 'dev.secrets.env'), 'utf8').replace(/^DATABASE_PASSWORD=.*$/m, `DATABASE_PASSWORD=fake-${secret}`));
+      const [synthesized] = synthEnvironments([environment], { envDir, processEnv: backend === 'plain' ? {} : processEnv, outdir });
+      const folder = join(outdir, environment);
+      const written = [...synthesized.objects, ...synthesized.carried.flatMap((file) => file.objects)];
+      plans.push(planEnvironment(environment, readOutputFiles(folder).flatMap((file) => file.objects), written));
+      writeEnvironment(outdir, environment, [...manifestFiles(synthesized.objects), ...synthesized.carried]);
+      const deployment = findObject(synthesized.objects, 'Deployment', 'task-api');
+      ranWith.set(JSON.stringify(deployment.spec.template), { config: valuesOf(synthesized.layers.config), secrets: valuesOf(synthesized.layers.secrets) });
+      cluster.apply(readOutputFiles(folder).flatMap((file) => file.objects), { prune: true });
+    }
+    return { cluster, ranWith, plans, namespace: `task-api-${environment}`, folder: join(outdir, environment) };
+  }
+
+  /** Each kept revision's pods: what its envFrom sources hold in the cluster, against what it ran with. */
+  function expectEveryKeptRevisionFindsItsConfig(cluster: SimulatedCluster, namespace: string, ranWith: Map<string, any>): void {
+    for (const rs of cluster.history(namespace, 'task-api')) {
+      const expected = ranWith.get(JSON.stringify(rs.template));
+      expect(expected).toBeDefined();
+      const [config, secret] = cluster.envSources(namespace, rs.template);
+      expect({ revision: rs.revision, config: 'data' in config ? config.data : 'missing', secret: 'data' in secret ? secret.data : 'missing' })
+        .toEqual({ revision: rs.revision, config: expected.config, secret: expected.secrets });
+    }
+  }
+
+  const releases = [
+    { config: 'r1', secret: 's1' }, { config: 'r2', secret: 's1' }, { config: 'r3', secret: 's2' }, { config: 'r4', secret: 's2' },
+    { config: 'r5', secret: 's3' }, { config: 'r6', secret: 's3' }, { config: 'r7', secret: 's4' }, { config: 'r8', secret: 's4' },
+  ];
+
+  test.each(['plain', 'sealed'] as const)('%s: every kept revision finds exactly its config; older versions are gone and were listed as prunable', (backend) => {
+    const { cluster, ranWith, plans, namespace, folder } = release(backend, releases);
+    const kept = cluster.history(namespace, 'task-api');
+    // revisionHistoryLimit 5: the current ReplicaSet and five old ones.
+    expect(kept.map((rs) => rs.revision)).toEqual([3, 4, 5, 6, 7, 8]);
+    expectEveryKeptRevisionFindsItsConfig(cluster, namespace, ranWith);
+
+    // The ConfigMaps of releases 1 and 2 left dist/ (and the cluster), each listed by plan as it fell out.
+    const inDist = readOutputFiles(folder).flatMap((file) => file.objects);
+    const configNotes = inDist.filter((o) => o.kind === 'ConfigMap').map((o) => o.data.RELEASE_NOTE).sort();
+    expect(configNotes).toEqual(['r3', 'r4', 'r5', 'r6', 'r7', 'r8']);
+    const prunedAt = plans.map((plan) => plan.changes.filter((c) => c.action === 'remove').map((c) => c.kind));
+    expect(prunedAt[6]).toEqual(['ConfigMap']);
+    // Release 8 also drops the last revision that read the Secret of s1.
+    expect(prunedAt[7].sort()).toEqual(['ConfigMap', backend === 'plain' ? 'Secret' : 'SealedSecret']);
+    expect(prunedAt.slice(0, 6).flat()).toEqual([]);
+
+    // Undo to the oldest kept revision: the Deployment's pods start with exactly that release's config.
+    cluster.rolloutUndo(namespace, 'task-api', 3);
+    const restored = cluster.get('Deployment', namespace, 'task-api').spec.template;
+    const [config, secret] = cluster.envSources(namespace, restored);
+    expect('data' in config && config.data.RELEASE_NOTE).toBe('r3');
+    expect('data' in secret && secret.data.DATABASE_PASSWORD).toBe('fake-s2');
+  });
+
+  test('a Secret version stays while any kept revision reads it, and goes with the last one', () => {
+    const { cluster, namespace, folder } = release('plain', releases);
+    const secretsInDist = readOutputFiles(folder).flatMap((file) => file.objects).filter((o) => o.kind === 'Secret');
+    const passwords = secretsInDist.map((o) => Buffer.from(o.data.DATABASE_PASSWORD, 'base64').toString('utf8')).sort();
+    // Kept revisions 3-8 ran with s2, s3 and s4; s1 (releases 1 and 2) is past retention.
+    expect(passwords).toEqual(['fake-s2', 'fake-s3', 'fake-s4']);
+    for (const object of secretsInDist) expect(cluster.get('Secret', namespace, object.metadata.name)).toEqual(object);
+    expect(cluster.history(namespace, 'task-api').every((rs) =>
+      secretsInDist.some((o) => o.metadata.name === rs.template.spec.containers[0].envFrom[1].secretRef.name))).toBe(true);
   });
 });
