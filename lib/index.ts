@@ -12,3 +12,5 @@ export { buildTaskApi, EnvironmentBuilder, EnvironmentContext, synthEnvironments
 export { manifestFiles, writeEnvironment } from './synth/output';
 export { ResolvedLayers, ResolvedValue, Source } from './config/layers';
 export { EnvironmentSettings, ENVIRONMENTS, selectEnvironments } from './environments';
+export { CONFIG_HISTORY_ANNOTATION, ObjectRef, OutputFile, readOutputFiles, RETAINED_BYTES_LIMIT, retainVersions } from './synth/retention';
+export { applySetName, pruneCommand } from './synth/applyset';

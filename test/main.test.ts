@@ -159,6 +159,25 @@ describe('npm run synth (build/main.js)', () => {
     expect(readdirSync(join(root, 'dist'))).toEqual(['dev', 'staging']);
   });
 
+  test('says when there is no previous output; after a change keeps the previous version byte for byte, and says so', () => {
+    const root = project();
+    const first = run(root, {});
+    expect(first.status).toBe(0);
+    expect(first.out).toMatch(/^  no previous output in dist\/dev\/: no earlier config versions carried forward, so `kubectl rollout undo` to a revision applied before this one will find no ConfigMap or Secret/m);
+    const before = folderState(join(root, 'dist', 'dev'));
+    const oldConfig = Object.keys(before).find((name) => name.startsWith('1-configmap-'))!;
+
+    appendFileSync(join(root, 'env', 'dev.env'), 'FEATURE_X=on\n');
+    const second = run(root, {});
+    expect(second.status).toBe(0);
+    expect(second.out).toContain(`  kept for rollback: ConfigMap ${oldConfig.slice('1-configmap-'.length, -'.yaml'.length)}`);
+    expect(second.out).not.toContain('no previous output');
+    const after = folderState(join(root, 'dist', 'dev'));
+    // The swap rewrites every file; the kept version's bytes and mode are the same.
+    expect(after[oldConfig].split(' ').slice(1)).toEqual(before[oldConfig].split(' ').slice(1));
+    expect(Object.keys(after).filter((name) => name.startsWith('1-configmap-'))).toHaveLength(2);
+  });
+
   test('synthesizes dev by default and every environment for TASK_API_ENV=all', () => {
     const root = project();
     expect(run(root, {}).status).toBe(0);
