@@ -3,6 +3,7 @@
 export * from './constructs/task-api-app';
 export * from './constructs/layered-config';
 export * from './constructs/registry-pull-secret';
+export * from './constructs/pod-security';
 export * from './secrets/backend';
 export { PlainSecretBackend, PlainSecretBackendProps } from './secrets/plain';
 export { SealedSecretBackend, SealedSecretBackendProps } from './secrets/sealed';

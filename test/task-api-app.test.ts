@@ -49,6 +49,7 @@ describe('TaskApiApp', () => {
     const deployment = findObject(synth({
       securityContext: { ensureNonRoot: false, readOnlyRootFilesystem: false },
       podSecurityContext: { ensureNonRoot: false },
+      relaxPodSecurity: { level: 'baseline', reason: 'the image runs as root' },
     }), 'Deployment', 'task-api');
     expect(deployment.spec.template.spec.containers[0].securityContext).toMatchObject({ runAsNonRoot: false, readOnlyRootFilesystem: false });
     expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(false);

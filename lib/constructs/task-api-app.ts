@@ -1,6 +1,7 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { applyRestrictedPodSecurity, ContainerSecurityOverrides, PodSecurityOverrides, PodSecurityRelaxation } from './pod-security';
 import { LayeredConfig } from './layered-config';
 import { RegistryPullSecret, RegistryPullSecretProps } from './registry-pull-secret';
 import { SecretBackend } from '../secrets/backend';
@@ -54,13 +55,23 @@ export interface TaskApiAppProps {
    */
   readonly resources?: kplus.ContainerResources;
   /**
-   * The container's security context. The default runs as user 10001 with a read-only root
-   * filesystem (a writable /tmp is mounted); an image that must run as root needs
-   * `{ ensureNonRoot: false }` here and in `podSecurityContext`.
-   * @default - non-root (uid/gid 10001), read-only root filesystem, no privilege escalation,
-   *   all capabilities dropped, RuntimeDefault seccomp profile
+   * The container's security context, merged field by field over the restricted defaults
+   * (see applyRestrictedPodSecurity): setting only the uid keeps the rest restricted.
+   * @default - non-root (uid/gid 10001), read-only root filesystem (a writable /tmp is mounted),
+   *   no privilege escalation, all capabilities dropped
    */
-  readonly securityContext?: kplus.ContainerSecurityContextProps;
+  readonly securityContext?: ContainerSecurityOverrides;
+  /**
+   * The pod's security context, merged the same way.
+   * @default - non-root (uid/gid 10001), RuntimeDefault seccomp profile
+   */
+  readonly podSecurityContext?: PodSecurityOverrides;
+  /**
+   * Lets the security contexts fall short of Pod Security `restricted` (an image that must run
+   * as root, say), down to the level given; the environment's Namespace then enforces that level.
+   * @default - restricted: a setting it forbids is a synth error naming the setting
+   */
+  readonly relaxPodSecurity?: PodSecurityRelaxation;
   /**
    * How many old ReplicaSets the Deployment keeps for `kubectl rollout undo`. Synth keeps in
    * dist/ the ConfigMap and Secret versions of that many earlier pod templates plus the current
@@ -69,14 +80,8 @@ export interface TaskApiAppProps {
    * @default 5
    */
   readonly revisionHistoryLimit?: number;
-  /**
-   * The pod's security context.
-   * @default - non-root (uid/gid 10001)
-   */
-  readonly podSecurityContext?: kplus.PodSecurityContextProps;
 }
 
-const NON_ROOT_ID = 10001;
 /** Old ReplicaSets kept for rollback, as kapp keeps 5 config versions by default. */
 export const DEFAULT_REVISION_HISTORY_LIMIT = 5;
 
@@ -122,7 +127,6 @@ export class TaskApiApp extends Construct {
       podMetadata: { labels },
       // A private image needs the pull secret; forgetting it is the classic 401/ImagePullBackOff.
       dockerRegistryAuth: this.pullSecret?.servesImage(props.image) ? this.pullSecret.secret : undefined,
-      securityContext: props.podSecurityContext ?? { ensureNonRoot: true, user: NON_ROOT_ID, group: NON_ROOT_ID },
     });
     this.deployment.select(kplus.LabelSelector.of({ labels }));
 
@@ -134,29 +138,18 @@ export class TaskApiApp extends Construct {
       readiness: kplus.Probe.fromHttpGet(healthPath, { port }),
       liveness: kplus.Probe.fromHttpGet(healthPath, { port }),
       resources: props.resources,
-      securityContext: props.securityContext ?? {
-        ensureNonRoot: true,
-        user: NON_ROOT_ID,
-        group: NON_ROOT_ID,
-        readOnlyRootFilesystem: true,
-        allowPrivilegeEscalation: false,
-      },
     });
-    if (!props.securityContext) {
-      // What Pod Security's `restricted` level also asks for, which cdk8s-plus 27 cannot express.
-      ApiObject.of(this.deployment).addJsonPatch(
-        JsonPatch.add('/spec/template/spec/containers/0/securityContext/capabilities', { drop: ['ALL'] }),
-        JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
-      );
-    }
+    applyRestrictedPodSecurity(this.deployment, {
+      securityContext: props.securityContext,
+      podSecurityContext: props.podSecurityContext,
+      relaxPodSecurity: props.relaxPodSecurity,
+    });
     // No Docker-link variables for the namespace's Services: the Service `task-api` would inject
     // TASK_API_PORT=tcp://... and friends, which a settings class reading the TASK_API_ prefix
     // would take for configuration. Configuration comes from the layers only.
     ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/enableServiceLinks', false));
     // cdk8s-plus 27 has no revisionHistoryLimit prop.
     ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/revisionHistoryLimit', props.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY_LIMIT));
-    // The read-only root filesystem still needs somewhere for Python's temporary files.
-    this.container.mount('/tmp', kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp'));
     this.layers.attachTo(this.deployment, this.container);
 
     this.service = new kplus.Service(this, 'Service', {

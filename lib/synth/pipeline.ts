@@ -4,10 +4,11 @@ import { join } from 'path';
 import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from '../config/layers';
 import { clientSideApplyWarnings, GuardRailExceptions } from '../config/guard-rails';
 import { LayeredConfig } from '../constructs/layered-config';
+import { loosestPodSecurityLevel, podSecurityLabels, PodSecurityLevel } from '../constructs/pod-security';
 import { RegistryPullSecret } from '../constructs/registry-pull-secret';
 import { TaskApiApp, TaskApiAppProps } from '../constructs/task-api-app';
 import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS } from '../environments';
-import { SecretBackend } from '../secrets/backend';
+import { lazyString, SecretBackend } from '../secrets/backend';
 import { chooseSecretBackend, loadSecretBackend, readSealingCertificate, SecretBackendChoice, sharedSealingCertificate } from './backend-choice';
 import { applySetProblems } from './applyset';
 import { kindsInFolder } from './output';
@@ -108,6 +109,16 @@ export function taskApiProps(context: EnvironmentContext): TaskApiAppProps {
 }
 
 /**
+ * The environment owns its Namespace: every app built into it shares the one object, which
+ * enforces the Pod Security level the loosest of them was allowed (restricted by default). The
+ * level is read at synth time, once every workload is built.
+ */
+export function addNamespace(chart: Chart, name: string): kplus.Namespace {
+  const enforce = lazyString(() => loosestPodSecurityLevel(chart)) as PodSecurityLevel;
+  return new kplus.Namespace(chart, 'Namespace', { metadata: { name, labels: podSecurityLabels(enforce) } });
+}
+
+/**
  * Resolves and synthesizes the named environments, each in an App of its own (one Chart per
  * App keeps synthesis linear: cdk8s re-validates the whole App for every Chart).
  *
@@ -150,8 +161,7 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
 
   const synthesized = contexts.map((context) => {
     const chart = new Chart(new App(), context.environment);
-    // The environment owns its Namespace: every app built into it shares the one object.
-    new kplus.Namespace(chart, 'Namespace', { metadata: { name: context.settings.namespace } });
+    addNamespace(chart, context.settings.namespace);
     build(chart, context);
     const previous = options.outdir ? readOutputFiles(join(options.outdir, context.environment)) : [];
     // Plain Secrets may only be carried where plain Secrets are written: never into a folder of
