@@ -4,7 +4,9 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
 import { encodeSuffix, goJson, keyedSecretSuffix, kustomizeConfigMapSuffix, versionBase, versionedName } from '../lib/config/name-suffix';
+import { synthEnvironments } from '../lib/synth/pipeline';
 import { findKubectl, kubectl } from './kubectl';
+import { findVersion, REPO_ENV_DIR } from './support';
 
 /** mulberry32: a small seeded generator, so a failure can be reproduced from its seed. */
 function random(seed: number): () => number {
@@ -81,6 +83,14 @@ describe('the ConfigMap name suffix', () => {
     const expected = kustomizeSuffixes(cases);
     const labels = [...Object.keys(fixed), ...generated.map((_, i) => `generated case ${i} (seed 20261101)`)];
     expect(cases.map((data, i) => [labels[i], kustomizeConfigMapSuffix(data)])).toEqual(cases.map((_, i) => [labels[i], expected[i]]));
+  });
+
+  test('names dev\'s ConfigMap as kubectl kustomize names the bench overlay built from the same env files', () => {
+    const overlay = join(__dirname, '..', 'bench', 'kustomize', 'overlays', 'dev');
+    const output = kubectl(findKubectl(), ['kustomize', '--load-restrictor=LoadRestrictionsNone', overlay]);
+    const theirs = parseAllDocuments(output).map((d) => d.toJSON() as any).find((o) => o.kind === 'ConfigMap').metadata.name;
+    const [dev] = synthEnvironments(['dev'], { envDir: REPO_ENV_DIR, processEnv: {} });
+    expect(findVersion(dev.objects, 'ConfigMap', 'task-api-config').metadata.name).toBe(theirs);
   });
 
   test('matches the published vectors of kustomize\'s hasher tests', () => {
