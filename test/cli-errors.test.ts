@@ -32,10 +32,10 @@ describe('a user mistake ends in one message, exit 1, and dist/ exactly as it wa
     ['an unterminated quote', append('dev.secrets.env', `OPEN="${CANARY}\n`), {}, 'env/dev.secrets.env:10: OPEN: the quoted value is never closed'],
     ['__proto__', append('dev.env', '__proto__=1\n'), {}, 'env/dev.env:5: "__proto__" cannot be used as a key'],
     ['a secret-looking key in the environment file', append('dev.env', `STRIPE_API_KEY=${CANARY}\n`), {},
-      'env/dev.env:5: STRIPE_API_KEY looks like a secret (its name contains "api_key"): move it to env/dev.secrets.env'],
+      'env/dev.env:5: STRIPE_API_KEY: looks like a secret (its name contains "api_key"); move it to env/dev.secrets.env'],
     ['a token-looking value in the defaults', append('defaults.env', `UPSTREAM=ghp_${'x'.repeat(36)}\n`), {},
-      'env/defaults.env:10: UPSTREAM looks like a secret (its value looks like a GitHub token)'],
-    ['a key in both layers', append('dev.env', 'CANARY_SECRET=plain\n'), {}, 'env/dev.env:5: CANARY_SECRET is also set in the secrets layer'],
+      'env/defaults.env:10: UPSTREAM: looks like a secret (its value looks like a GitHub token)'],
+    ['a key in both layers', append('dev.env', 'CANARY_SECRET=plain\n'), {}, 'env/dev.env:5: CANARY_SECRET: is also set in the secrets layer'],
     ['an empty secret', (root) => addDevSecret(join(root, 'env'), 'EMPTY_SECRET', ''), {}, 'dev: missing or empty secrets: EMPTY_SECRET.'],
     ['a secrets-file key the .example does not list', append('dev.secrets.env', 'DATABASE_PASWORD=fake-typo\n'), {},
       'env/dev.secrets.env:10: this key is not listed in env/dev.secrets.env.example: a typo, or a line of an unquoted multi-line value?'],
@@ -45,7 +45,8 @@ describe('a user mistake ends in one message, exit 1, and dist/ exactly as it wa
       'staging: missing or empty secrets: DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET, TASK_API_HASH_KEY, GITHUB_USERNAME, GITHUB_TOKEN. Put them in env/staging.secrets.env (or, synthesizing this environment alone, set them as environment variables).\n  production: missing or empty secrets: DATABASE_PASSWORD'],
     ['an unknown environment', () => undefined, { TASK_API_ENV: 'dev,qa' }, 'TASK_API_ENV names an unknown environment: "qa"; known: dev, staging, production (or all)'],
     ['a path as environment name', () => undefined, { TASK_API_ENV: '../etc' }, 'TASK_API_ENV names an unknown environment: "../etc"'],
-    ['data over 1 MiB', append('dev.env', `HUGE=${'x'.repeat(1024 * 1024)}\n`), {}, /dev: ConfigMap task-api-config-[0-9a-z]{10}: data: 1048625 bytes is over the 1 MiB limit of a ConfigMap$/m],
+    ['data over 1 MiB', append('dev.env', `HUGE=${'x'.repeat(1024 * 1024)}\n`), {},
+      "env/dev.env:5: HUGE: the largest value (1048576 bytes) of dev's ConfigMap, whose data is 1048625 bytes, over the 1048576 (1 MiB) the API server accepts; next largest: env/dev.env:3: API_BASE_URL"],
   ])('%s', (_, breakIt, env, message) => {
     const root = project();
     const before = distState(root);
@@ -93,10 +94,11 @@ describe('secrets are never printed', () => {
 describe('warnings do not stop synth', () => {
   test('a ConfigMap over 256 KiB is written, with a warning about client-side apply', () => {
     const root = project();
-    append('dev.env', `LARGE=${'x'.repeat(300 * 1024)}\n`)(root);
+    append('defaults.env', `LARGE=${'x'.repeat(300 * 1024)}\n`)(root);
     const result = run(root);
     expect(result.status).toBe(0);
-    expect(result.stderr).toMatch(/^warning: dev: ConfigMap task-api-config-[0-9a-z]{10} is over 256 KiB: client-side kubectl apply will fail on it; use kubectl apply --server-side\n$/);
+    expect(result.stderr).toMatch(/^warning: env\/defaults\.env:10: LARGE: the largest value \(307200 bytes as written\) of dev's ConfigMap task-api-config, which is \d+ bytes as JSON, over the 262144 \(256 KiB\) that client-side kubectl apply can store; next largest: env\/dev\.env:3: API_BASE_URL \(21 bytes\), env\/dev\.env:4: NODE_ENV \(11 bytes\); use kubectl apply --server-side, or make these values smaller\n$/);
+    expect(result.stderr.split('\n').filter((line) => line !== '')).toHaveLength(1);
     const file = readdirSync(join(root, 'dist', 'dev')).find((name) => name.startsWith('1-configmap-task-api-config-'))!;
     expect(readFileSync(join(root, 'dist', 'dev', file), 'utf8')).toContain('LARGE: ');
   });

@@ -46,6 +46,16 @@ describe('explainEnvironment', () => {
     ]);
   });
 
+  test('a secret only the process environment holds is traced to its variable; one both hold alike, to the file', () => {
+    const envDir = committedEnvDir();
+    appendFileSync(join(envDir, 'dev.secrets.env.example'), 'EXTRA_TOKEN=\n');
+    const processEnv = { EXTRA_TOKEN: 'fake-ci-extra-token', DATABASE_PASSWORD: 'fake-dev-database-password' };
+    const vars = varsOf(synthEnvironments(['dev'], { envDir, processEnv })[0]);
+    expect(vars.EXTRA_TOKEN.from).toBe('$EXTRA_TOKEN (process environment) via Secret task-api-secrets');
+    expect(vars.DATABASE_PASSWORD.from).toBe(`${join(envDir, 'dev.secrets.env')}:3 (secrets) via Secret task-api-secrets`);
+    expect(vars.DATABASE_PASSWORD.overrides).toEqual([]);
+  });
+
   test('follows a prefix and $(VAR) expansion in the pod template, with provenance', () => {
     const synthesized = synthDev();
     const container = synthesized.objects.find((o) => o.kind === 'Deployment').spec.template.spec.containers[0];
@@ -94,12 +104,11 @@ describe('rendering', () => {
   test('the comparison shows per key whether environments agree, differ or lack it, secrets masked', () => {
     const envDir = committedEnvDir();
     appendFileSync(join(envDir, 'staging.env'), 'ONLY_STAGING=yes\n');
-    const processEnv = { GITHUB_USERNAME: 'fake-user', GITHUB_TOKEN: 'fake-token' };
     for (const environment of ['staging', 'production']) {
       const secrets = { ...fakeSecrets(environment), OPENAI_API_KEY: 'fake-shared-key' };
       writeFileSync(join(envDir, `${environment}.secrets.env`), Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`).join(''));
     }
-    const explanations = synthEnvironments(['staging', 'production'], { envDir, processEnv }).flatMap(explainEnvironment);
+    const explanations = synthEnvironments(['staging', 'production'], { envDir, processEnv: {} }).flatMap(explainEnvironment);
     const lines = renderComparison(explanations, PLAIN);
     expect(lines).toEqual([
       'Deployment task-api, container task-api, across staging, production',

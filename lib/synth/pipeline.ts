@@ -1,18 +1,20 @@
-import { App, Chart } from 'cdk8s';
+import { ApiObject, App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { join } from 'path';
 import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from '../config/layers';
 import { clientSideApplyWarnings, GuardRailExceptions } from '../config/guard-rails';
 import { LayeredConfig } from '../constructs/layered-config';
 import { loosestPodSecurityLevel, podSecurityLabels, PodSecurityLevel } from '../constructs/pod-security';
-import { RegistryPullSecret } from '../constructs/registry-pull-secret';
+import { DEFAULT_REGISTRY_SERVER, imageRegistry, registryHost, RegistryPullSecret } from '../constructs/registry-pull-secret';
 import { TaskApiApp, TaskApiAppProps } from '../constructs/task-api-app';
 import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS } from '../environments';
 import { lazyString, SecretBackend } from '../secrets/backend';
 import { chooseSecretBackend, loadSecretBackend, readSealingCertificate, SecretBackendChoice, sharedSealingCertificate } from './backend-choice';
-import { applySetProblems } from './applyset';
-import { kindsInFolder } from './output';
-import { ObjectRef, OutputFile, readOutputFiles, RETAINED_BYTES_LIMIT, retainVersions } from './retention';
+import { applySetProblems, pruneCommand } from './applyset';
+import { filesGitWouldCommit } from './git';
+import { describeIdentity, identityOf, sharedIdentities } from './identity';
+import { kindsInFolder, manifestFileNames, SECRET_KINDS } from './output';
+import { ObjectRef, OutputFile, readOutputFiles, RETAINED_BYTES_LIMIT, Retention, retainVersions } from './retention';
 import { validateObjects } from './validate';
 
 /**
@@ -48,10 +50,11 @@ export interface SynthOptions {
   /** Exceptions to the guard rails. @default GUARD_RAIL_EXCEPTIONS */
   readonly exceptions?: GuardRailExceptions;
   /**
-   * Where earlier output is (`<outdir>/<environment>/`): the config versions that kept
-   * revisions read are carried forward from it, and sealed environments keep the ciphertext of
-   * every value that has not changed.
-   * @default - none: nothing is carried, every value is sealed afresh
+   * Where the output goes and earlier output is (`<outdir>/<environment>/`): the config
+   * versions that kept revisions read are carried forward from it, sealed environments keep the
+   * ciphertext of every value that has not changed, and plain Secrets are refused where git would
+   * commit them.
+   * @default - none: nothing is carried, every value is sealed afresh, and git is not asked
    */
   readonly outdir?: string;
   /** What each environment holds besides its Namespace. @default buildTaskApi */
@@ -80,6 +83,8 @@ export interface SynthesizedEnvironment {
   readonly previousOutput: boolean;
   /** Things worth a look that do not stop synthesis (never holding a value). */
   readonly warnings: string[];
+  /** What the summary says about the environment besides its objects (never holding a value). */
+  readonly notes: string[];
 }
 
 /** The default EnvironmentBuilder: the Task API, as the environment's settings describe it. */
@@ -168,31 +173,150 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     // SealedSecrets or ExternalSecrets, which may be committed.
     const retention = retainVersions(previous, chart.toJson(), { carryPlainSecrets: context.secretBackend.name === 'plain' });
     const objects = retention.objects;
-    const warnings = [...context.layers.warnings, ...clientSideApplyWarnings(context.environment, objects)];
+    const warnings = [...context.layers.warnings, ...clientSideApplyWarnings(context.environment, objects, context.layers)];
     if (retention.droppedForSize.length > 0) {
       warnings.push(`${context.environment}: ${retention.droppedForSize.map((ref) => `${ref.kind} ${ref.name}`).join(', ')} left out: ` +
         `the earlier config versions kept for rollback would exceed ${RETAINED_BYTES_LIMIT / 1024 / 1024} MiB, so the oldest revisions can no longer be rolled back to`);
     }
     const constructs = chart.node.findAll();
+    const pullSecrets = constructs.filter((c): c is RegistryPullSecret => c instanceof RegistryPullSecret);
     return {
       environment: context.environment,
       layers: context.layers,
       chart,
       layeredConfigs: constructs.filter((c): c is LayeredConfig => c instanceof LayeredConfig),
-      pullSecrets: constructs.filter((c): c is RegistryPullSecret => c instanceof RegistryPullSecret),
+      pullSecrets,
       objects,
       carried: retention.carried,
       prunable: retention.prunable,
       previousOutput: previous.length > 0,
       warnings,
+      notes: [
+        ...(pullSecrets.length > 0 ? [] : missingPullSecretNotes(context, objects)),
+        ...(options.outdir ? retentionNotes(join(options.outdir, context.environment), objects, retention, previous.length > 0) : []),
+      ],
     };
   });
+  for (const { environment, chart, objects } of synthesized) problems.push(...sameObjectProblems(environment, chart, objects));
   // What the API server (or kubectl's ApplySet pruning) would reject is a synth error, not a
   // surprise at `kubectl apply`.
   problems.push(...synthesized.flatMap(({ environment, objects }) =>
     [...validateObjects(objects), ...applySetProblems(objects)].map((problem) => `${environment}: ${problem}`)));
+  if (options.outdir) {
+    for (const { environment, objects, carried, warnings } of synthesized) {
+      const written = [...objects, ...carried.flatMap((file) => file.objects)];
+      const { problem, warning } = refuseSecretsGitWouldCommit(join(options.outdir, environment), environment, written, options.processEnv);
+      if (problem) problems.push(problem);
+      if (warning) warnings.push(warning);
+    }
+  }
   failOn(problems);
   return synthesized;
+}
+
+/** What the summary says about earlier config versions and pruning (names only, never values). */
+function retentionNotes(folder: string, objects: readonly any[], retention: Retention, previousOutput: boolean): string[] {
+  if (!previousOutput) {
+    return [`no previous output in ${folder}/: no earlier config versions carried forward, so \`kubectl rollout undo\` to a ` +
+      'revision applied before this one will find no ConfigMap or Secret, and nothing can be listed for pruning ' +
+      '(keep the folder between runs: a CI artifact or cache)'];
+  }
+  const notes: string[] = [];
+  const kept = retention.carried.flatMap((file) => file.objects).map((o) => `${o.kind} ${o.metadata?.name}`);
+  if (kept.length > 0) notes.push(`kept for rollback: ${kept.join(', ')}`);
+  if (retention.prunable.length > 0) {
+    const namespace = objects.find((o) => o.kind === 'Namespace')?.metadata?.name ?? '<namespace>';
+    notes.push('no longer in the output (npm run plan lists them; kubectl apply leaves them in the cluster): ' +
+      `${retention.prunable.map((ref) => `${ref.kind} ${ref.name}`).join(', ')}; prune with: ${pruneCommand(namespace, folder)}`);
+  }
+  return notes;
+}
+
+/**
+ * Two objects of one identity in an environment (two apps or LayeredConfigs given the same names)
+ * would be one file in dist/, holding the last one only, and one object in the cluster: the other's
+ * data would be lost without a word. Each such identity is a problem naming the constructs that
+ * made the objects, found only then (toJson per object is the costly part).
+ */
+function sameObjectProblems(environment: string, chart: Chart, objects: readonly any[]): string[] {
+  const shared = sharedIdentities(objects);
+  if (shared.length === 0) return [];
+  const paths = new Map<string, string[]>();
+  for (const apiObject of chart.node.findAll().filter(ApiObject.isApiObject)) {
+    const key = JSON.stringify(identityOf(apiObject.toJson()));
+    paths.set(key, [...(paths.get(key) ?? []), apiObject.node.path]);
+  }
+  return shared.map(([first]) => {
+    const identity = identityOf(objects[first]);
+    const makers = paths.get(JSON.stringify(identity)) ?? [];
+    const list = `${makers.slice(0, -1).join(', ')} and ${makers[makers.length - 1]}`;
+    return `${environment}: ${list} ${makers.length === 2 ? 'both' : 'all'} make ${describeIdentity(identity)}: ` +
+      'in dist/ and in the cluster one would replace the other. Give each its own name or namespace';
+  });
+}
+
+/**
+ * Plain Secrets (base64 is not encryption) must never be committed. Whatever the backend, a file of
+ * a kind in SECRET_KINDS that git would commit (the folder un-ignored, say `!dist/staging/` in
+ * .gitignore, or the file already tracked) is refused; sealed and external environments write no
+ * such file, and then git is not even asked. Outside a work tree there is nothing to check.
+ */
+function refuseSecretsGitWouldCommit(
+  folder: string,
+  environment: string,
+  objects: readonly any[],
+  processEnv: Readonly<Record<string, string | undefined>>,
+): { problem?: string; warning?: string } {
+  const names = manifestFileNames(objects).filter((_, index) => SECRET_KINDS.has(objects[index].kind));
+  const answer = filesGitWouldCommit(folder, names, processEnv);
+  if (answer.kind === 'failed') {
+    return { warning: `${environment}: could not ask git whether it would commit the plain Secrets in ${folder}/ (${answer.reason}); make sure it does not` };
+  }
+  if (answer.kind === 'outside' || answer.wouldCommit.length === 0) return {};
+  const tracked = answer.tracked;
+  const untracked = answer.wouldCommit.filter((name) => !tracked.includes(name));
+  const otherBackend = `or use the sealed or external secret backend for ${environment}`;
+  const parts = [
+    ...(untracked.length > 0
+      ? [`git would commit the plain Secrets synth writes to ${folder}/ (${untracked.join(', ')}), as no ignore rule excludes ` +
+        `them. Have git ignore ${folder}/ (the project's .gitignore has dist/*; a line like !dist/${environment}/ un-ignores it), ${otherBackend}`]
+      : []),
+    ...(tracked.length > 0
+      ? [`git already tracks ${tracked.map((name) => `${folder}/${name}`).join(', ')}, where synth would write plain secret values. ` +
+        `Untrack ${tracked.length > 1 ? 'them' : 'it'} (git rm --cached; rotate any value already committed) and keep ${folder}/ ignored, ${otherBackend}`]
+      : []),
+  ];
+  return { problem: parts.map((part) => `${environment}: ${part}`).join('\n') };
+}
+
+/**
+ * Without registry credentials an environment that does not require them (dev) gets no pull
+ * secret, and its pods pull from the registry anonymously: fine for a public image, ImagePullBackOff
+ * (401) for a private one. The summary says so rather than nothing, for each workload concerned.
+ */
+function missingPullSecretNotes(context: EnvironmentContext, objects: readonly any[]): string[] {
+  const host = registryHost(DEFAULT_REGISTRY_SERVER);
+  const pulls = objects.flatMap((object) => podSpecsOf(object)
+    .filter((spec) => !(spec.imagePullSecrets?.length > 0))
+    .flatMap((spec) => [...(spec.initContainers ?? []), ...(spec.containers ?? [])])
+    .map((container) => String(container.image ?? ''))
+    .filter((image) => imageRegistry(image) === host)
+    .map((image) => `${object.kind} ${object.metadata?.name} pulls ${image}`));
+  if (pulls.length === 0) return [];
+  const fix = context.secretBackend.holdsValues
+    ? `set both GITHUB_USERNAME and GITHUB_TOKEN (a token with read:packages), in the shell or env/${context.environment}.secrets.env`
+    : `set requireRegistryCredentials for ${context.environment} in lib/environments.ts (the ${context.secretBackend.name} backend ` +
+      'then reads GITHUB_USERNAME and GITHUB_TOKEN from the store)';
+  return [`no pull secret: ${[...new Set(pulls)].join(', ')} without registry credentials. A private image cannot be ` +
+    `pulled (ImagePullBackOff); to attach a pull secret, ${fix}`];
+}
+
+/** The pod specs of a workload object (none for other kinds). */
+function podSpecsOf(object: any): any[] {
+  const spec = object?.kind === 'Pod' ? object.spec
+    : object?.kind === 'CronJob' ? object.spec?.jobTemplate?.spec?.template?.spec
+      : object?.spec?.template?.spec;
+  return spec && typeof spec === 'object' ? [spec] : [];
 }
 
 /** The message of what `run` throws, if it throws. */

@@ -6,7 +6,7 @@
  * Messages name the object and the field, never a value: Secret data passes through here.
  */
 
-import { DATA_KEY_RULE, isDataKey } from '../config/kubernetes-names';
+import { DATA_KEY_RULE, isDataKey, MAX_DATA_BYTES } from '../config/kubernetes-names';
 
 /** A model class of kubernetes-models: `new Model(json).validate()` throws on a schema violation. */
 type ModelClass = new (data: any) => { validate(): void };
@@ -47,8 +47,6 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-/** ConfigMap and Secret data, decoded, is limited to 1 MiB per object. */
-const MAX_DATA_BYTES = 1024 * 1024;
 /** All annotations of an object together. */
 const MAX_ANNOTATIONS_BYTES = 256 * 1024;
 
@@ -115,7 +113,7 @@ function namingProblems(object: any): string[] {
 
   if (kind === 'ConfigMap' || kind === 'Secret') {
     const maps = kind === 'ConfigMap' ? ['data', 'binaryData'] : ['data', 'stringData'];
-    let bytes = 0;
+    const sizes: Array<[string, number]> = [];
     const seen = new Set<string>();
     for (const map of maps) {
       for (const [key, value] of Object.entries<any>(object[map] ?? {})) {
@@ -123,10 +121,16 @@ function namingProblems(object: any): string[] {
         if (kind === 'ConfigMap' && seen.has(key)) problems.push(`${map}[${JSON.stringify(key)}]: is also in data; a key may be in only one of data and binaryData`);
         seen.add(key);
         const base64 = (kind === 'Secret' && map === 'data') || map === 'binaryData';
-        if (typeof value === 'string') bytes += base64 ? Buffer.from(value, 'base64').length : Buffer.byteLength(value);
+        if (typeof value === 'string') sizes.push([key, base64 ? Buffer.from(value, 'base64').length : Buffer.byteLength(value)]);
       }
     }
-    if (bytes > MAX_DATA_BYTES) problems.push(`data: ${bytes} bytes is over the 1 MiB limit of a ${kind}`);
+    // The last line of defence: synth checks the layers first (lib/guard-rails.ts,
+    // layerSizeProblems), where each key's file and line are known; here only the keys are.
+    const bytes = sizes.reduce((sum, [, size]) => sum + size, 0);
+    if (bytes > MAX_DATA_BYTES) {
+      const largest = sizes.sort((a, b) => b[1] - a[1]).slice(0, 3).map(([key, size]) => `${key} (${size} bytes)`);
+      problems.push(`data: ${bytes} bytes is over the 1 MiB limit of a ${kind}; largest keys: ${largest.join(', ')}`);
+    }
   }
 
   if (kind === 'Service') {
