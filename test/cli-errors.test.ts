@@ -97,7 +97,7 @@ describe('warnings do not stop synth', () => {
     append('defaults.env', `LARGE=${'x'.repeat(300 * 1024)}\n`)(root);
     const result = run(root);
     expect(result.status).toBe(0);
-    expect(result.stderr).toMatch(/^warning: env\/defaults\.env:10: LARGE: the largest value \(307200 bytes as written\) of dev's ConfigMap task-api-config, which is \d+ bytes as JSON, over the 262144 \(256 KiB\) that client-side kubectl apply can store; next largest: env\/dev\.env:3: API_BASE_URL \(21 bytes\), env\/dev\.env:4: NODE_ENV \(11 bytes\); use kubectl apply --server-side, or make these values smaller\n$/);
+    expect(result.stderr).toMatch(/^warning: env\/defaults\.env:10: LARGE: the largest value \(307200 bytes as written\) of dev's ConfigMap task-api-config-[0-9a-z]{10}, which is \d+ bytes as JSON, over the 262144 \(256 KiB\) that client-side kubectl apply can store; next largest: env\/dev\.env:3: API_BASE_URL \(21 bytes\), env\/dev\.env:4: NODE_ENV \(11 bytes\); use kubectl apply --server-side, or make these values smaller\n$/);
     expect(result.stderr.split('\n').filter((line) => line !== '')).toHaveLength(1);
     const file = readdirSync(join(root, 'dist', 'dev')).find((name) => name.startsWith('1-configmap-task-api-config-'))!;
     expect(readFileSync(join(root, 'dist', 'dev', file), 'utf8')).toContain('LARGE: ');

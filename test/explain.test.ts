@@ -51,8 +51,8 @@ describe('explainEnvironment', () => {
     appendFileSync(join(envDir, 'dev.secrets.env.example'), 'EXTRA_TOKEN=\n');
     const processEnv = { EXTRA_TOKEN: 'fake-ci-extra-token', DATABASE_PASSWORD: 'fake-dev-database-password' };
     const vars = varsOf(synthEnvironments(['dev'], { envDir, processEnv })[0]);
-    expect(vars.EXTRA_TOKEN.from).toBe('$EXTRA_TOKEN (process environment) via Secret task-api-secrets');
-    expect(vars.DATABASE_PASSWORD.from).toBe(`${join(envDir, 'dev.secrets.env')}:3 (secrets) via Secret task-api-secrets`);
+    expect(vars.EXTRA_TOKEN.from).toMatch(/^\$EXTRA_TOKEN \(process environment\) via Secret task-api-secrets-[0-9a-z]{10}$/);
+    expect(vars.DATABASE_PASSWORD.from).toBe(`${join(envDir, 'dev.secrets.env')}:3 (secrets) via Secret ${vars.EXTRA_TOKEN.from.split(' ').pop()}`);
     expect(vars.DATABASE_PASSWORD.overrides).toEqual([]);
   });
 

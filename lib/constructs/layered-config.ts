@@ -57,7 +57,11 @@ export class LayeredConfig extends Construct {
   private readonly config: Record<string, string> = Object.create(null);
   private readonly secrets: Record<string, string> = Object.create(null);
   private readonly storedSecretKeys: readonly string[];
-  private readonly configMapBaseName: string;
+  /** The ConfigMap's name before its suffix: one line of versions per base name and namespace. */
+  public readonly configMapBaseName: string;
+  /** The Secret's name before its suffix. */
+  public readonly secretBaseName: string;
+  public readonly namespace: string;
 
   constructor(scope: Construct, id: string, props: LayeredConfigProps) {
     super(scope, id);
@@ -72,6 +76,8 @@ export class LayeredConfig extends Construct {
     // Versioned by content (kustomize's generator suffix) and immutable: a new version is a new
     // object, and the old one stays for the ReplicaSets that a rollback brings back.
     this.configMapBaseName = props.configMapName;
+    this.secretBaseName = props.secretName;
+    this.namespace = props.namespace;
     new ApiObject(this, 'ConfigMap', {
       apiVersion: 'v1',
       kind: 'ConfigMap',

@@ -198,6 +198,7 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     };
   });
   for (const { environment, chart, objects } of synthesized) problems.push(...sameObjectProblems(environment, chart, objects));
+  for (const { environment, layeredConfigs } of synthesized) problems.push(...sharedVersionLines(environment, layeredConfigs));
   // What the API server (or kubectl's ApplySet pruning) would reject is a synth error, not a
   // surprise at `kubectl apply`.
   problems.push(...synthesized.flatMap(({ environment, objects }) =>
@@ -212,6 +213,35 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
   }
   failOn(problems);
   return synthesized;
+}
+
+/**
+ * Two LayeredConfigs with one base name in one namespace and different data write two versions
+ * side by side (no object replaces the other), but retention, plan and rollback read the versions
+ * of a base name as one line, the later replacing the earlier: each is a problem naming both.
+ * Same data makes the same object, which sameObjectProblems reports.
+ */
+function sharedVersionLines(environment: string, configs: readonly LayeredConfig[]): string[] {
+  const problems: string[] = [];
+  const lines = [
+    { kind: 'ConfigMap', base: (c: LayeredConfig) => c.configMapBaseName, name: (c: LayeredConfig) => c.configMapName },
+    { kind: 'Secret', base: (c: LayeredConfig) => c.secretBaseName, name: (c: LayeredConfig) => c.secretName },
+  ];
+  for (const { kind, base, name } of lines) {
+    const byBase = new Map<string, LayeredConfig[]>();
+    for (const config of configs) {
+      const key = JSON.stringify([config.namespace, base(config)]);
+      byBase.set(key, [...(byBase.get(key) ?? []), config]);
+    }
+    for (const sharing of byBase.values()) {
+      if (sharing.length < 2 || new Set(sharing.map(name)).size === 1) continue;
+      const paths = sharing.map((config) => config.node.path);
+      problems.push(`${environment}: ${paths.slice(0, -1).join(', ')} and ${paths[paths.length - 1]} ${paths.length === 2 ? 'both' : 'all'} make versions of ` +
+        `${kind} ${base(sharing[0])} in namespace ${sharing[0].namespace}: rollback, retention and plan would take one for a newer version ` +
+        'of the other. Give each its own name or namespace');
+    }
+  }
+  return problems;
 }
 
 /** What the summary says about earlier config versions and pruning (names only, never values). */
