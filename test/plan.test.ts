@@ -50,12 +50,16 @@ describe('planEnvironment', () => {
     const after = synthEnvironments(['dev'], { envDir, processEnv: {} })[0].objects;
     const [oldName, newName] = [findVersion(before, 'ConfigMap', 'task-api-config').metadata.name, findVersion(after, 'ConfigMap', 'task-api-config').metadata.name];
     const plan = planEnvironment('dev', before, after);
-    expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual([`remove ConfigMap ${oldName}`, 'change Deployment task-api', `add ConfigMap ${newName}`]);
-    expect(plan.changes.find((c) => c.action === 'add')).toMatchObject({ versionOf: oldName, data: { added: ['FEATURE_X'], removed: [], changed: ['LOG_LEVEL'] } });
-    expect(plan.rollouts).toEqual([{
+    // The ConfigMap's new version and the workloads reading it change (the old version would be
+    // pruned, were it not carried for rollback); nothing else does.
+    const described = plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`);
+    expect(described).toEqual(expect.arrayContaining([`remove ConfigMap ${oldName}`, 'change Deployment task-api', `add ConfigMap ${newName}`]));
+    expect(plan.changes.filter((c) => ['Namespace', 'Secret', 'Service'].includes(c.kind))).toEqual([]);
+    expect(plan.changes.find((c) => c.action === 'add' && c.kind === 'ConfigMap')).toMatchObject({ versionOf: oldName, data: { added: ['FEATURE_X'], removed: [], changed: ['LOG_LEVEL'] } });
+    expect(plan.rollouts).toContainEqual({
       workload: 'Deployment task-api',
       reasons: [`ConfigMap task-api-config: new version ${newName} (was ${oldName}): changed LOG_LEVEL "debug" → "trace"; added FEATURE_X="on"`],
-    }]);
+    });
     const lines = renderPlan(plan, 'dist/dev', PLAIN);
     expect(lines).toContain(`  + ConfigMap ${newName}: new version of ${oldName}`);
     expect(lines).toContain('      data: changed LOG_LEVEL "debug" → "trace"; added FEATURE_X="on"');
@@ -130,7 +134,10 @@ describe('npm run plan (build/bin/plan.js)', () => {
     const first = runBuilt('bin/plan.js', root);
     expect(first.status).toBe(1);
     expect(first.stdout).toContain('dev: dist/dev/ does not exist yet: every object is new');
-    expect(first.stdout).toContain('dev: 5 to add, 0 to change, 0 to prune; 0 workloads will roll');
+    // Everything is new: its count is what is listed, and nothing changes, goes or rolls.
+    const added = first.stdout.split('\n').filter((line) => line.startsWith('  + ')).length;
+    expect(first.stdout).toContain('  + Deployment task-api');
+    expect(first.stdout).toContain(`dev: ${added} to add, 0 to change, 0 to prune; 0 workloads will roll`);
 
     expect(runBuilt('main.js', root).status).toBe(0);
     const synthesized = folderState(join(root, 'dist'));

@@ -4,7 +4,8 @@ import { join } from 'path';
 import { valuesOf } from '../lib/config/layers';
 import { planEnvironment } from '../lib/review/plan';
 import { manifestFiles, writeEnvironment } from '../lib/synth/output';
-import { synthEnvironments } from '../lib/synth/pipeline';
+import { TaskApiApp } from '../lib/constructs/task-api-app';
+import { EnvironmentBuilder, synthEnvironments, taskApiProps } from '../lib/synth/pipeline';
 import { OutputFile, readOutputFiles, retainVersions } from '../lib/synth/retention';
 import { SimulatedCluster } from './rollback-simulator';
 import { testController, unseal } from './sealing-controller';
@@ -135,7 +136,9 @@ describe('rolling back real releases: synth, apply with ApplySet pruning, undo',
       const processEnv = backend === 'plain' ? { DATABASE_PASSWORD: `fake-${secret}` } as Record<string, string>
         : { ...fakeSecrets('staging'), DATABASE_PASSWORD: `fake-${secret}`, TASK_API_SECRET_BACKEND: 'sealed' };
       if (backend === 'plain') writeFileSync(join(envDir, 'dev.secrets.env'), readFileSync(join(envDir, 'dev.secrets.env'), 'utf8').replace(/^DATABASE_PASSWORD=.*$/m, `DATABASE_PASSWORD=fake-${secret}`));
-      const [synthesized] = synthEnvironments([environment], { envDir, processEnv: backend === 'plain' ? {} : processEnv, outdir });
+      // revisionHistoryLimit 5, so that eight releases go past it.
+      const build: EnvironmentBuilder = (chart, context) => new TaskApiApp(chart, 'TaskApi', { ...taskApiProps(context), revisionHistoryLimit: 5 });
+      const [synthesized] = synthEnvironments([environment], { envDir, processEnv: backend === 'plain' ? {} : processEnv, outdir, build });
       const folder = join(outdir, environment);
       const written = [...synthesized.objects, ...synthesized.carried.flatMap((file) => file.objects)];
       plans.push(planEnvironment(environment, readOutputFiles(folder).flatMap((file) => file.objects), written));

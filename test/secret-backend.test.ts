@@ -16,9 +16,15 @@ import { chooseSecretBackend, DEFAULT_SECRET_STORE } from '../lib/synth/backend-
 import { committedEnvDir, fakeSecrets, findObject, findVersion } from './support';
 import { SynthesizedEnvironment } from '../lib/synth/pipeline';
 
+/** The Task API's LayeredConfig among an environment's. */
+function taskApiConfig({ layeredConfigs }: SynthesizedEnvironment) {
+  return layeredConfigs.find((config) => config.configMap.name === 'task-api-config')!;
+}
+
 /** The synth summary's words on the app Secret and the pull secret. */
-function secretSummaries({ layeredConfigs, pullSecrets }: SynthesizedEnvironment): string {
-  return `${layeredConfigs[0].secretSummary()}; pull secret ${pullSecrets[0].backendSecret.summary()}`;
+function secretSummaries(synthesized: SynthesizedEnvironment): string {
+  const pullSecret = synthesized.pullSecrets.find((secret) => secret.secret.name === 'task-api-registry')!;
+  return `${taskApiConfig(synthesized).secretSummary()}; pull secret ${pullSecret.backendSecret.summary()}`;
 }
 import { TestController, testController, unseal } from './sealing-controller';
 
@@ -236,7 +242,8 @@ describe('the external backend', () => {
   test('does not even read a secrets file that is there (a broken one cannot fail it)', () => {
     const envDir = committedEnvDir();
     writeFileSync(join(envDir, 'production.secrets.env'), 'NOT A LINE\n');
-    expect(synthExternal('production', envDir).objects.filter((o) => o.kind === 'ExternalSecret')).toHaveLength(2);
+    const { objects } = synthExternal('production', envDir);
+    for (const name of ['task-api-secrets', 'task-api-registry']) findObject(objects, 'ExternalSecret', name);
   });
 
   test("names exactly the keys of the environment's .example file (without the synth-only keys), one remote reference each", () => {
@@ -280,14 +287,14 @@ describe('the external backend', () => {
   });
 
   test('drives restarts with a Reloader annotation, since no hash can see the values, and says so in the summary', () => {
-    const { objects, layeredConfigs } = synthExternal();
-    const deployment = findObject(objects, 'Deployment', 'task-api');
+    const synthesized = synthExternal();
+    const deployment = findObject(synthesized.objects, 'Deployment', 'task-api');
     expect(deployment.metadata.annotations[RELOADER_SECRETS_ANNOTATION]).toBe('task-api-secrets');
     expect(deployment.spec.template.metadata.annotations[SECRET_HASH_ANNOTATION]).toBeUndefined();
     expect(deployment.spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION]).toMatch(/^sha256:/);
     expect(deployment.spec.template.spec.containers[0].envFrom[1]).toEqual({ secretRef: { name: 'task-api-secrets' } });
     expect(deployment.spec.template.spec.imagePullSecrets).toEqual([{ name: 'task-api-registry' }]);
-    expect(layeredConfigs[0].secretSummary()).toBe(
+    expect(taskApiConfig(synthesized).secretSummary()).toBe(
       'external: ClusterSecretStore/task-api, refreshed every 1h; restarts driven by Reloader (secret.reloader.stakater.com/reload)');
   });
 

@@ -70,8 +70,8 @@ describe('validateObjects', () => {
   });
 
   test('refuses an object of a kind it has no schema for, so nothing goes unchecked', () => {
-    expect(validateObjects([{ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'x' } }]))
-      .toEqual(['Job x: no schema for batch/v1/Job: add its model to lib/synth/schema-models.ts']);
+    expect(validateObjects([{ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'x' } }]))
+      .toEqual(['CronJob x: no schema for batch/v1/CronJob: add its model to lib/synth/schema-models.ts']);
   });
 });
 

@@ -1,9 +1,10 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { byCodeUnits, contentHash } from '../config/content-hash';
 import { kustomizeConfigMapSuffix, versionedName } from '../config/name-suffix';
 import { BackendSecret, lazyString, SecretBackend } from '../secrets/backend';
+import { POD_SPEC_POINTERS } from './pod-spec';
 
 /** Pod-template annotation holding the hash of the ConfigMap data the pod consumes. */
 export const CONFIG_HASH_ANNOTATION = 'checksum/config';
@@ -142,8 +143,17 @@ export class LayeredConfig extends Construct {
    * marks `workload` so that a change of either rolls it: any workload with a pod template
    * (Deployment, StatefulSet, DaemonSet, Job, CronJob), as many as share this configuration.
    * The hashes are computed at synth time, so data added after this call still counts.
+   *
+   * It also turns off the Docker-link variables of the namespace's Services
+   * (`enableServiceLinks: false`): a Service `task-api` would inject TASK_API_PORT=tcp://... and
+   * friends into every pod of the namespace, which a settings class reading the TASK_API_
+   * prefix would take for configuration. Configuration comes from the layers only.
    */
   public attachTo(workload: kplus.Workload, container: kplus.Container): void {
+    const apiObject = ApiObject.of(workload);
+    const podSpec = POD_SPEC_POINTERS.get(apiObject.kind);
+    if (podSpec === undefined) throw new Error(`${apiObject.kind} ${apiObject.name}: LayeredConfig.attachTo knows no pod spec in a ${apiObject.kind}`);
+    apiObject.addJsonPatch(JsonPatch.add(`${podSpec}/enableServiceLinks`, false));
     container.env.copyFrom(kplus.Env.fromConfigMap(this.configMap));
     container.env.copyFrom(kplus.Env.fromSecret(this.secret));
     workload.podMetadata.addAnnotation(CONFIG_HASH_ANNOTATION, lazyString(() => this.configHash()));

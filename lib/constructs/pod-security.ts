@@ -1,6 +1,7 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
+import { POD_SPEC_POINTERS } from './pod-spec';
 
 /**
  * Pod Security Standards levels, from most to least strict. A namespace label names the one it
@@ -94,16 +95,6 @@ export interface RestrictedPodSecurityOptions {
  * and users (so a file on the host, should one be reached, is unlikely to be owned by it).
  */
 export const NON_ROOT_ID = 10001;
-
-/** Where the pod spec sits in the manifest of each kind that has one. */
-const POD_SPEC_POINTERS: ReadonlyMap<string, string> = new Map([
-  ['Pod', '/spec'],
-  ['Deployment', '/spec/template/spec'],
-  ['StatefulSet', '/spec/template/spec'],
-  ['DaemonSet', '/spec/template/spec'],
-  ['Job', '/spec/template/spec'],
-  ['CronJob', '/spec/jobTemplate/spec/template/spec'],
-]);
 
 /** What baseline lets a container add (the container runtime's default set). */
 const BASELINE_CAPABILITIES = new Set([

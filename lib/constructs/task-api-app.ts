@@ -1,4 +1,4 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { applyRestrictedPodSecurity, ContainerSecurityOverrides, PodSecurityOverrides, PodSecurityRelaxation } from './pod-security';
@@ -45,10 +45,26 @@ export interface TaskApiAppProps {
    */
   readonly port?: number;
   /**
-   * HTTP path of the readiness and liveness probes.
-   * @default '/health'
+   * HTTP path of the liveness and startup probes: answers 200 while the process can serve at
+   * all, checking nothing outside it. A failure restarts the container, so a database outage
+   * must never fail it (every pod would restart and none would help).
+   * @default '/livez'
    */
-  readonly healthPath?: string;
+  readonly livenessPath?: string;
+  /**
+   * HTTP path of the readiness probe: answers 200 only when the app can serve requests now,
+   * its own dependencies included (database, Redis). A failure takes the pod out of the
+   * Service until it passes again, without restarting it.
+   * @default '/readyz'
+   */
+  readonly readinessPath?: string;
+  /**
+   * How many old ReplicaSets the Deployment keeps: how far back `kubectl rollout undo` reaches.
+   * Synth keeps in dist/ the ConfigMap and Secret versions of that many earlier pod templates
+   * plus the current one (lib/synth/retention.ts), so every kept revision finds its config.
+   * @default 10 (Kubernetes' own default, written out so that it is visible and does not move)
+   */
+  readonly revisionHistoryLimit?: number;
   /**
    * CPU and memory requests and limits.
    * @default - cdk8s-plus's defaults
@@ -72,37 +88,50 @@ export interface TaskApiAppProps {
    * @default - restricted: a setting it forbids is a synth error naming the setting
    */
   readonly relaxPodSecurity?: PodSecurityRelaxation;
-  /**
-   * How many old ReplicaSets the Deployment keeps for `kubectl rollout undo`. Synth keeps in
-   * dist/ the ConfigMap and Secret versions of that many earlier pod templates plus the current
-   * one, so every kept revision finds its config. Set explicitly rather than left to the
-   * cluster's default (10): it is a promise about what dist/ holds.
-   * @default 5
-   */
-  readonly revisionHistoryLimit?: number;
 }
 
-/** Old ReplicaSets kept for rollback, as kapp keeps 5 config versions by default. */
-export const DEFAULT_REVISION_HISTORY_LIMIT = 5;
+/** Probe timings. Explicit, because the Kubernetes defaults (1 s timeout) suit no Python app under load. */
+const PROBE_TIMINGS = {
+  // Up to 24 × 5 s = 2 minutes to start (imports, connection pools) before liveness takes over.
+  startup: { periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(2), failureThreshold: 24 },
+  // A hung process is restarted after about 30 s; one slow answer under load is not enough.
+  liveness: { periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(2), failureThreshold: 3 },
+  // Out of the Service within about 10 s of losing a dependency, back after one good answer.
+  readiness: { periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(2), failureThreshold: 2, successThreshold: 1 },
+} as const;
 
 /**
- * The Task API in a namespace: LayeredConfig (ConfigMap + Secret), pull secret, Deployment and
- * Service. Other workloads share its configuration and pull secret through `layers` and
- * `pullSecret` (see examples/).
+ * The Task API in a namespace: LayeredConfig (ConfigMap + Secret), pull secret, Deployment,
+ * Service, and a PodDisruptionBudget when it runs more than one pod.
+ *
+ * Other workloads of the same app (a worker, a migration Job: see examples/) share what it
+ * exposes: `layers` (`layers.attachTo(workload, container)`), `dockerRegistryAuthFor(image)`,
+ * `namespace` and `image`.
  */
 export class TaskApiApp extends Construct {
   public readonly deployment: kplus.Deployment;
   public readonly container: kplus.Container;
+  /** The app's configuration: attach it to any workload that should read the same values. */
   public readonly layers: LayeredConfig;
   public readonly pullSecret?: RegistryPullSecret;
   public readonly service: kplus.Service;
+  /** Present when the app runs more than one pod (see the class comment). */
+  public readonly disruptionBudget?: ApiObject;
+  /** The namespace the app lives in. */
+  public readonly namespace: string;
+  /** The Task API image: other workloads of the app usually run the same one. */
+  public readonly image: string;
 
   constructor(scope: Construct, id: string, props: TaskApiAppProps) {
     super(scope, id);
     const name = props.name ?? 'task-api';
     const port = props.port ?? 8000;
-    const healthPath = props.healthPath ?? '/health';
+    const livenessPath = props.livenessPath ?? '/livez';
+    const readinessPath = props.readinessPath ?? '/readyz';
+    const replicas = props.replicas ?? 1;
     const namespace = props.namespace;
+    this.namespace = namespace;
+    this.image = props.image;
     const labels = { 'app.kubernetes.io/name': 'task-api', 'app.kubernetes.io/instance': name };
     const secretBackend = props.secretBackend;
 
@@ -122,11 +151,11 @@ export class TaskApiApp extends Construct {
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
       metadata: { name, namespace, labels },
-      replicas: props.replicas ?? 1,
+      replicas,
       select: false,
       podMetadata: { labels },
       // A private image needs the pull secret; forgetting it is the classic 401/ImagePullBackOff.
-      dockerRegistryAuth: this.pullSecret?.servesImage(props.image) ? this.pullSecret.secret : undefined,
+      dockerRegistryAuth: this.dockerRegistryAuthFor(props.image),
     });
     this.deployment.select(kplus.LabelSelector.of({ labels }));
 
@@ -135,8 +164,9 @@ export class TaskApiApp extends Construct {
       image: props.image,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       portNumber: port,
-      readiness: kplus.Probe.fromHttpGet(healthPath, { port }),
-      liveness: kplus.Probe.fromHttpGet(healthPath, { port }),
+      startup: kplus.Probe.fromHttpGet(livenessPath, { port, ...PROBE_TIMINGS.startup }),
+      liveness: kplus.Probe.fromHttpGet(livenessPath, { port, ...PROBE_TIMINGS.liveness }),
+      readiness: kplus.Probe.fromHttpGet(readinessPath, { port, ...PROBE_TIMINGS.readiness }),
       resources: props.resources,
     });
     applyRestrictedPodSecurity(this.deployment, {
@@ -144,19 +174,41 @@ export class TaskApiApp extends Construct {
       podSecurityContext: props.podSecurityContext,
       relaxPodSecurity: props.relaxPodSecurity,
     });
-    // No Docker-link variables for the namespace's Services: the Service `task-api` would inject
-    // TASK_API_PORT=tcp://... and friends, which a settings class reading the TASK_API_ prefix
-    // would take for configuration. Configuration comes from the layers only.
-    ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/template/spec/enableServiceLinks', false));
-    // cdk8s-plus 27 has no revisionHistoryLimit prop.
-    ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/revisionHistoryLimit', props.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY_LIMIT));
+    // Also turns off the Services' link variables: configuration comes from the layers only.
     this.layers.attachTo(this.deployment, this.container);
+
+    // cdk8s-plus has no prop for it; the default would be implicit in the cluster.
+    ApiObject.of(this.deployment).addJsonPatch(JsonPatch.add('/spec/revisionHistoryLimit', props.revisionHistoryLimit ?? 10));
 
     this.service = new kplus.Service(this, 'Service', {
       metadata: { name, namespace, labels },
       ports: [{ name: 'http', port: 80, targetPort: port }],
     });
     for (const [key, value] of Object.entries(labels)) this.service.selectLabel(key, value);
+
+    if (replicas > 1) {
+      // A node drain or cluster upgrade evicts at most one pod at a time, whatever the replica
+      // count becomes (minAvailable would have to follow it, and at the replica count it would
+      // block every drain). Pods that are not ready may always be evicted: a crash-looping pod
+      // serves nothing and must not hold up node maintenance.
+      this.disruptionBudget = new ApiObject(this, 'DisruptionBudget', {
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name, namespace, labels },
+        spec: {
+          maxUnavailable: 1,
+          selector: { matchLabels: this.deployment.matchLabels },
+          unhealthyPodEvictionPolicy: 'AlwaysAllow',
+        },
+      });
+    }
   }
 
+  /**
+   * The pull secret, for a workload's `dockerRegistryAuth`, when it serves `image`'s registry;
+   * undefined otherwise (a public image, or one on another registry, needs none of it).
+   */
+  public dockerRegistryAuthFor(image: string): kplus.ISecret | undefined {
+    return this.pullSecret?.servesImage(image) ? this.pullSecret.secret : undefined;
+  }
 }

@@ -7,6 +7,7 @@ import { CommandIO, failureLines, Output, outputFor, STANDARD_IO } from '../term
 import { synthEnvironments } from '../synth/pipeline';
 import { versionBase } from '../config/name-suffix';
 import { podConfigReferences } from '../synth/retention';
+import { contentNamedJobBase } from '../constructs/content-named-job';
 
 /** One changed field of a non-secret part of an object: `spec.replicas: 1 → 3`. */
 export interface FieldChange {
@@ -52,6 +53,12 @@ export interface Rollout {
   readonly workload: string;
   /** Why, most useful first: the consumed data that changed, then the template's own fields. */
   readonly reasons: readonly string[];
+  /**
+   * For a content-named Job: the Job in dist/ it replaces (`Job task-api-migrate-<hash>`). A
+   * Job's template cannot change, so the new one runs as a new object; the reasons are then
+   * what changed in its spec.
+   */
+  readonly replaces?: string;
 }
 
 export interface EnvironmentPlan {
@@ -102,7 +109,8 @@ export function planEnvironment(environment: string, current: readonly any[], fr
   const objectOf = (objects: ReadonlyMap<string, any>, ref: ConsumedRef, namespace?: string) => [...objects.values()].find((o) =>
     (ref.kind === 'ConfigMap' ? o.kind === 'ConfigMap' : SECRET_KINDS.has(o.kind)) && o.metadata?.name === ref.name && o.metadata?.namespace === namespace);
   for (const [id, workload] of after) {
-    const old = before.get(id);
+    const replaced = before.has(id) ? undefined : replacedJob(workload, current);
+    const old = before.get(id) ?? replaced;
     const template = workload.spec?.template;
     if (!old || !template?.spec?.containers) continue;
     const namespace = workload.metadata.namespace;
@@ -110,7 +118,7 @@ export function planEnvironment(environment: string, current: readonly any[], fr
       .map((ref) => ({ ref, change: changeOf(ref.kind, ref.name, namespace) }))
       .filter(({ change }) => change?.data !== undefined && hasDataChanges(change.data));
     const label = `${workload.kind} ${workload.metadata.name}`;
-    if (isDeepStrictEqual(old.spec?.template, template)) {
+    if (!replaced && isDeepStrictEqual(old.spec?.template, template)) {
       for (const { ref } of consumed) {
         warnings.push(`${label} reads ${ref.kind} ${ref.name}, whose data changes, but its pod template does not: running pods keep the old values until restarted`);
       }
@@ -134,13 +142,15 @@ export function planEnvironment(environment: string, current: readonly any[], fr
       ...consumed.map(({ ref, change }) => `${ref.kind} ${ref.name}: ${describeData(change!.data!)}`),
     ];
     const versionNames = new Set(versions.flatMap(({ ref, was }) => [JSON.stringify(ref.name), JSON.stringify(was.name)]));
-    for (const field of fieldChanges(old.spec.template, template, 'spec.template')) {
+    // A replacing Job runs whatever changed in its spec; a workload rolls on its template alone.
+    const changedFields = replaced ? fieldChanges(old.spec, workload.spec, 'spec') : fieldChanges(old.spec.template, template, 'spec.template');
+    for (const field of changedFields) {
       // The restart hashes and the renamed references only restate the data changes listed above.
       if (reasons.length > 0 && RESTART_HASH_FIELD.test(field.path)) continue;
       if (REFERENCE_NAME_FIELD.test(field.path) && versionNames.has(field.after ?? '') && versionNames.has(field.before ?? '')) continue;
       reasons.push(describeField(field));
     }
-    rollouts.push({ workload: label, reasons });
+    rollouts.push({ workload: label, reasons, ...(replaced ? { replaces: `${replaced.kind} ${replaced.metadata.name}` } : {}) });
   }
   return { environment, synthesizedBefore, changes: sortChanges(changes), rollouts, warnings };
 }
@@ -164,6 +174,16 @@ function replacedVersion(object: any, current: readonly any[]): any | undefined 
   const read = new Set(current.filter((o) => o.spec?.template?.spec).flatMap((o) => consumedObjects(o.spec.template.spec).map((ref) => ref.name)));
   return candidates.find((o) => read.has(o.metadata.name)) ?? candidates[0] ??
     current.find((o) => o.kind === object.kind && o.metadata?.namespace === object.metadata?.namespace && o.metadata?.name === base);
+}
+
+/**
+ * The Job a new content-named Job replaces (lib/constructs/content-named-job.ts): the one in
+ * dist/ given the same name, in the same namespace, under another content suffix.
+ */
+function replacedJob(job: any, current: readonly any[]): any {
+  const base = job.kind === 'Job' ? contentNamedJobBase(job.metadata?.name ?? '') : undefined;
+  if (base === undefined) return undefined;
+  return current.find((o) => o.kind === 'Job' && o.metadata?.namespace === job.metadata.namespace && contentNamedJobBase(o.metadata?.name ?? '') === base);
 }
 
 function identity(object: any): string {
@@ -316,7 +336,9 @@ export function renderPlan(plan: EnvironmentPlan, folder: string, out: Output): 
     for (const change of pruned) lines.push(`  ${marks.remove} ${change.kind} ${change.name}`);
   }
   for (const rollout of plan.rollouts) {
-    lines.push(out.bold(`  ${rollout.workload} will roll: its pod template changes`));
+    lines.push(out.bold(rollout.replaces
+      ? `  ${rollout.workload} will run: it replaces ${rollout.replaces}, whose spec differs`
+      : `  ${rollout.workload} will roll: its pod template changes`));
     for (const reason of rollout.reasons) lines.push(`      ${reason}`);
   }
   for (const warning of plan.warnings) lines.push(out.warn(`  warning: ${warning}`));

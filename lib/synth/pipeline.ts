@@ -13,13 +13,14 @@ import { chooseSecretBackend, loadSecretBackend, readSealingCertificate, SecretB
 import { applySetProblems, pruneCommand } from './applyset';
 import { filesGitWouldCommit } from './git';
 import { describeIdentity, identityOf, sharedIdentities } from './identity';
+import { withoutNoise } from './noise';
 import { kindsInFolder, manifestFileNames, SECRET_KINDS } from './output';
 import { ObjectRef, OutputFile, readOutputFiles, RETAINED_BYTES_LIMIT, Retention, retainVersions } from './retention';
 import { validateObjects } from './validate';
 
 /**
  * The pipeline: env files → resolved layers (lib/config) → a secret backend per environment →
- * constructs in one Chart per environment → validated objects. Writing them is the caller's
+ * constructs in one Chart per environment → objects without noise (./noise.ts) → validated objects. Writing them is the caller's
  * (lib/synth/output.ts); explain and plan read the same result.
  */
 
@@ -171,7 +172,7 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     const previous = options.outdir ? readOutputFiles(join(options.outdir, context.environment)) : [];
     // Plain Secrets may only be carried where plain Secrets are written: never into a folder of
     // SealedSecrets or ExternalSecrets, which may be committed.
-    const retention = retainVersions(previous, chart.toJson(), { carryPlainSecrets: context.secretBackend.name === 'plain' });
+    const retention = retainVersions(previous, withoutNoise(chart.toJson()), { carryPlainSecrets: context.secretBackend.name === 'plain' });
     const objects = retention.objects;
     const warnings = [...context.layers.warnings, ...clientSideApplyWarnings(context.environment, objects, context.layers)];
     if (retention.droppedForSize.length > 0) {

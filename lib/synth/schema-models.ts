@@ -8,3 +8,5 @@ export { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 export { Secret } from 'kubernetes-models/v1/Secret';
 export { Service } from 'kubernetes-models/v1/Service';
 export { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+export { Job } from 'kubernetes-models/batch/v1/Job';
+export { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';

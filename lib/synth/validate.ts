@@ -32,6 +32,8 @@ function schemaModels(type?: string): Readonly<Record<string, ModelClass>> {
       'v1/Secret': m.Secret,
       'v1/Service': m.Service,
       'apps/v1/Deployment': m.Deployment,
+      'batch/v1/Job': m.Job,
+      'policy/v1/PodDisruptionBudget': m.PodDisruptionBudget,
     };
   }
   if (type !== undefined && CRD_TYPES.includes(type) && !crdModels) {
@@ -140,19 +142,24 @@ function namingProblems(object: any): string[] {
     }
   }
 
-  if (kind === 'Deployment') {
+  if (kind === 'Deployment' || kind === 'PodDisruptionBudget') {
     checkSelector(problems, 'spec.selector.matchLabels', object.spec?.selector?.matchLabels);
-    const template = object.spec?.template;
-    checkLabels(problems, 'spec.template.metadata.labels', template?.metadata?.labels);
-    checkAnnotations(problems, 'spec.template.metadata.annotations', template?.metadata?.annotations);
-    const pod = template?.spec ?? {};
+  }
+  // Every kind with a pod template (Deployment, Job...; a CronJob's is one level further down).
+  const [templatePath, template] = kind === 'CronJob'
+    ? ['spec.jobTemplate.spec.template', object.spec?.jobTemplate?.spec?.template]
+    : ['spec.template', object.spec?.template];
+  if (template?.spec?.containers) {
+    checkLabels(problems, `${templatePath}.metadata.labels`, template.metadata?.labels);
+    checkAnnotations(problems, `${templatePath}.metadata.annotations`, template.metadata?.annotations);
+    const pod = template.spec;
     for (const list of ['initContainers', 'containers']) {
       for (const [i, container] of (pod[list] ?? []).entries()) {
-        checkName(problems, `spec.template.spec.${list}[${i}].name`, container?.name, 'label');
+        checkName(problems, `${templatePath}.spec.${list}[${i}].name`, container?.name, 'label');
       }
     }
     for (const [i, volume] of (pod.volumes ?? []).entries()) {
-      checkName(problems, `spec.template.spec.volumes[${i}].name`, volume?.name, 'label');
+      checkName(problems, `${templatePath}.spec.volumes[${i}].name`, volume?.name, 'label');
     }
   }
   return problems;
