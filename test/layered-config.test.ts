@@ -148,7 +148,11 @@ describe('LayeredConfig.attachTo on any workload', () => {
           [SECRET_HASH_ANNOTATION]: keyedContentHash({ DATABASE_PASSWORD: 'fake-pw' }, 'fake-hash-key'),
         },
       });
-      expect(template.spec.containers[0].envFrom).toEqual([{ configMapRef: { name: 'cfg' } }, { secretRef: { name: 'sec' } }]);
+      // The versioned names, one pair for every kind.
+      expect(template.spec.containers[0].envFrom).toEqual([
+        { configMapRef: { name: `cfg-${kustomizeConfigMapSuffix({ LOG_LEVEL: 'info' })}` } },
+        { secretRef: { name: `sec-${keyedSecretSuffix({ DATABASE_PASSWORD: 'fake-pw' }, 'Opaque', 'fake-hash-key')}` } },
+      ]);
       // No Service link variables beside the layers, in every kind's own pod spec.
       expect(template.spec.enableServiceLinks).toBe(false);
       // Not on the workload itself: a change there would not roll anything.
@@ -168,8 +172,8 @@ describe('LayeredConfig.attachTo on any workload', () => {
     for (const workload of [api, worker, migrate]) layers.attachTo(workload, workload.addContainer({ image: 'ghcr.io/o/task-api:1' }));
     layers.addConfig('ADDED_LATER', 'yes');
     const objects = Testing.synth(chart);
-    expect(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual(['cfg']);
-    expect(objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name)).toEqual(['sec']);
+    expect(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual([`cfg-${kustomizeConfigMapSuffix({ LOG_LEVEL: 'info', ADDED_LATER: 'yes' })}`]);
+    expect(objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name)).toEqual([findVersion(objects, 'Secret', 'sec').metadata.name]);
     const expected = contentHash({ LOG_LEVEL: 'info', ADDED_LATER: 'yes' });
     for (const [kind, name] of [['Deployment', 'api'], ['Deployment', 'worker'], ['Job', 'migrate']]) {
       expect(findObject(objects, kind, name).spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION]).toBe(expected);

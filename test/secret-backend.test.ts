@@ -18,7 +18,7 @@ import { SynthesizedEnvironment } from '../lib/synth/pipeline';
 
 /** The Task API's LayeredConfig among an environment's. */
 function taskApiConfig({ layeredConfigs }: SynthesizedEnvironment) {
-  return layeredConfigs.find((config) => config.configMap.name === 'task-api-config')!;
+  return layeredConfigs.find((config) => config.configMapBaseName === 'task-api-config')!;
 }
 
 /** The synth summary's words on the app Secret and the pull secret. */
