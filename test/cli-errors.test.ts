@@ -30,6 +30,8 @@ describe('a user mistake ends in one message, exit 1, and dist/ exactly as it wa
     ['invalid UTF-8', write('dev.env', Buffer.from([0x41, 0x3d, 0xff, 0x0a])), {}, 'env/dev.env:1: the line is not valid UTF-8'],
     ['a NUL byte', append('dev.secrets.env', `NUL_SECRET=${CANARY}\u0000\n`), {}, 'env/dev.secrets.env:10: NUL_SECRET: the line holds a control character'],
     ['an unterminated quote', append('dev.secrets.env', `OPEN="${CANARY}\n`), {}, 'env/dev.secrets.env:10: OPEN: the quoted value is never closed'],
+    ['a "#" that dotenv would cut a value at', append('dev.secrets.env', `CANARY_SECRET_2=${CANARY}#x\n`), {},
+      'env/dev.secrets.env:10: CANARY_SECRET_2: \'#\' in an unquoted value starts a comment for dotenv'],
     ['__proto__', append('dev.env', '__proto__=1\n'), {}, 'env/dev.env:5: "__proto__" cannot be used as a key'],
     ['a secret-looking key in the environment file', append('dev.env', `STRIPE_API_KEY=${CANARY}\n`), {},
       'env/dev.env:5: STRIPE_API_KEY: looks like a secret (its name contains "api_key"); move it to env/dev.secrets.env'],
@@ -81,10 +83,10 @@ describe('secrets are never printed', () => {
       `DATABASE_PASSWORD=${CANARY}`, `OPENAI_API_KEY=${CANARY}-2`, `REDIS_URL=${CANARY}-3`, `WEBHOOK_SECRET=${CANARY}-4`,
       `TASK_API_HASH_KEY=${CANARY}-5`, 'GITHUB_USERNAME=fake-user', `GITHUB_TOKEN=${CANARY}-6`, '',
     ].join('\n'));
-    appendFileSync(join(root, 'env', 'dev.env'), 'export PORTABILITY_NOTE="quoted"\n');
+    appendFileSync(join(root, 'env', 'dev.env'), 'PORTABILITY_NOTE=fake # a comment kubectl would keep\n');
     const result = run(root, { TASK_API_ENV: 'dev,staging' });
     expect(result.status).toBe(0);
-    expect(result.stderr).toContain('warning: env/dev.env:5: PORTABILITY_NOTE: kubectl --from-env-file would read this line differently');
+    expect(result.stderr).toContain("warning: env/dev.env:5: PORTABILITY_NOTE: the text from '#' on is a comment");
     const printed = result.stdout + result.stderr;
     expect(printed).not.toContain(CANARY);
     expect(printed).not.toContain(CANARY_B64.slice(0, 16));

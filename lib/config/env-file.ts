@@ -17,8 +17,25 @@ export interface EnvEntry {
   readonly notes: readonly string[];
 }
 
-/** C0 controls but tab, and DEL: never meant to be in a value, often a sign of a corrupt file. */
-const CONTROL_CHARACTER = /[\u0000-\u0008\u000A-\u001F\u007F]/;
+/**
+ * C0 controls but tab, DEL and the C1 controls: never meant to be in a value, often a sign of a
+ * corrupt file or of text decoded with the wrong encoding. Nor can kustomize or `kubectl create
+ * -o yaml` write DEL or a C1 control, however the YAML they read holds it.
+ */
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F]/;
+/** The non-characters YAML does not allow, which kustomize refuses however they are written. */
+const NON_CHARACTER = /[\uFFFE\uFFFF]/;
+/**
+ * Characters that make a line display as something other than the text it holds, checked on
+ * every line, comments too. A lone carriage return, NEL (U+0085) and the line and paragraph
+ * separators (U+2028, U+2029) are line breaks to editors and to YAML, so text after one looks
+ * like a line of its own (a comment can seem to set a key, a value can seem to end early); go-yaml
+ * cannot read U+2028 or U+2029 in a value and reads NEL as a space. Bidirectional embeddings,
+ * overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder how the line is shown, so a
+ * reviewer reads a different value from the one that is deployed ("Trojan Source").
+ */
+const LINE_BREAK_CHARACTER = /[\r\u0085\u2028\u2029]/;
+const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
 /**
  * Keys that JavaScript objects on the way to YAML cannot carry: objects drop `__proto__`, and
  * cdk8s's resolver takes an own `constructor` for the object's type.
@@ -42,6 +59,11 @@ export interface EnvFileOptions {
  * accounted for here first: a line that is not blank, a comment, or part of a quoted value must
  * be one `KEY=value`, or the whole file is rejected with its name and line number.
  *
+ * A line that dotenv would read as something other than what a reader of the line sees is an
+ * error too (see `checkUnquotedValue` and `checkQuotedValue`): a secret must reach the cluster as
+ * written or not at all. Lines that only another reader (kubectl --from-env-file) reads
+ * differently get a note.
+ *
  * Messages name the file, the line and the key, never the value: the same parser reads secrets.
  */
 export function parseEnvFile(text: string, file: string, options: EnvFileOptions = {}): EnvEntry[] {
@@ -54,7 +76,12 @@ export function parseEnvFile(text: string, file: string, options: EnvFileOptions
     const lineNumber = i + 1;
     const where = `${file}:${lineNumber}`;
     const trimmed = lines[i].trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    if (trimmed === '' || trimmed.startsWith('#')) {
+      // Checked before skipping: a comment holding a line break or a bidi override can look like a KEY=value line.
+      const problem = displayProblem(lines[i]);
+      if (problem) throw new Error(`${where}: the line holds ${problem}`);
+      continue;
+    }
 
     const match = /^\s*(export\s+)?([^=]*?)(\s*)=([\s\S]*)$/.exec(lines[i]);
     if (!match) {
@@ -84,31 +111,98 @@ export function parseEnvFile(text: string, file: string, options: EnvFileOptions
         raw += '\n' + lines[i];
       }
     }
-    const controlAt = lines.slice(firstLine, i + 1).findIndex((line) => CONTROL_CHARACTER.test(line));
-    if (controlAt !== -1) {
-      throw new Error(`${file}:${firstLine + controlAt + 1}: ${key}: the line holds a control character (such as NUL or a lone carriage return)`);
+    for (let at = firstLine; at <= i; at++) {
+      const problem = CONTROL_CHARACTER.test(lines[at]) ? 'a control character (such as NUL, a lone carriage return or NEL, U+0085)'
+        : NON_CHARACTER.test(lines[at]) ? 'U+FFFE or U+FFFF, which YAML does not allow'
+          : displayProblem(lines[at]);
+      if (problem) throw new Error(`${file}:${at + 1}: ${key}: the line holds ${problem}`);
     }
 
-    // dotenv parses the value under a fixed, harmless key, so odd keys (such as `toString`)
-    // cannot bend its result object.
-    const value = dotenvParse(`VALUE=${raw}`).VALUE ?? '';
-
-    const notes: string[] = [];
-    const kubectlDiffers = [
-      exportPrefix ? "an 'export ' prefix" : undefined,
-      spaceBeforeEquals ? "space before '='" : undefined,
-      i > firstLine ? 'a value over several lines' : undefined,
-      i === firstLine && raw !== value ? describeValueDifference(raw) : undefined,
-    ].filter((reason) => reason !== undefined);
-    if (kubectlDiffers.length > 0) {
-      notes.push(`${where}: ${key}: kubectl --from-env-file would read this line differently (${kubectlDiffers.join(', ')})`);
-    }
+    // kubectl refuses a line with `export ` or a space before '=' outright, so it cannot read one differently.
+    const kubectlReadsLine = !exportPrefix && !spaceBeforeEquals;
+    const notes = quote === '"' || quote === "'" || quote === '`'
+      ? checkQuotedValue(raw, quote, key, where)
+      : checkUnquotedValue(raw, key, where, kubectlReadsLine);
     if (!isStrictEnvVarName(key)) {
       notes.push(`${where}: ${key} is not a strict environment variable name; clusters before 1.32 skip it in envFrom`);
     }
+    // dotenv parses the value under a fixed, harmless key, so odd keys (such as `toString`)
+    // cannot bend its result object.
+    const value = dotenvParse(`VALUE=${raw}`).VALUE ?? '';
     entries.push({ key, value, file, line: lineNumber, notes });
   }
   return entries;
+}
+
+/**
+ * Why the line would not display as the text it holds, if it would not: see LINE_BREAK_CHARACTER
+ * and BIDI_CONTROL.
+ */
+function displayProblem(line: string): string | undefined {
+  if (LINE_BREAK_CHARACTER.test(line)) {
+    return 'a line break other than \\n (a lone carriage return, NEL U+0085, or U+2028 or U+2029), which editors and YAML readers show as a new line';
+  }
+  if (BIDI_CONTROL.test(line)) {
+    return 'a bidirectional override or isolate (U+202A-U+202E, U+2066-U+2069), which makes the line display as other text';
+  }
+  return undefined;
+}
+
+/**
+ * An unquoted value, which dotenv ends at the first '#' and trims. A '#' that begins a word
+ * (after a space or a tab) is a comment for dotenv, a shell and Docker Compose alike: a note,
+ * since kubectl keeps it. A '#' anywhere else is part of the value for kubectl, Docker's
+ * --env-file and a shell, but dotenv would cut the value there (`P=Xy7#kP2` becoming `Xy7`): an
+ * error. Spaces around the value are dropped, which kubectl does not do: a note (when kubectl
+ * reads the line at all).
+ */
+function checkUnquotedValue(raw: string, key: string, where: string, kubectlReadsLine: boolean): string[] {
+  const hash = raw.indexOf('#');
+  if (hash !== -1 && (hash === 0 || (raw[hash - 1] !== ' ' && raw[hash - 1] !== '\t'))) {
+    throw new Error(
+      `${where}: ${key}: '#' in an unquoted value starts a comment for dotenv, which would cut the value there ` +
+      `(kubectl and a shell keep it): quote the value, ${key}=${quoted(raw.trim())}`);
+  }
+  if (!kubectlReadsLine) return [];
+  const value = hash === -1 ? raw : raw.slice(0, hash);
+  const notes: string[] = [];
+  if (hash !== -1) {
+    notes.push(`${where}: ${key}: the text from '#' on is a comment, which kubectl --from-env-file would keep in the value; put comments on a line of their own`);
+  }
+  const edgeSpace = hash === -1 ? value.trim() !== value : value.trim() !== '' && value.trimStart() !== value;
+  if (edgeSpace) {
+    notes.push(`${where}: ${key}: the spaces around the value are dropped (kubectl --from-env-file keeps them); quote the value if they belong to it`);
+  }
+  return notes;
+}
+
+/**
+ * A quoted value, which dotenv takes from between the quotes: literally between ' or `, and
+ * between " with `\n` and `\r` read as a newline and a carriage return. Any other backslash
+ * between " stays in the value (`"a\"b"` is `a\"b`, `"a\\b"` is `a\\b`), where a reader who
+ * knows a shell, Docker Compose or JSON expects it to escape the next character: an error. So is
+ * a quote escaped inside single quotes or backquotes (`'it\'s'` is `it\'s`).
+ */
+function checkQuotedValue(raw: string, quote: string, key: string, where: string): string[] {
+  const inner = new RegExp(`^\\s*${quote}((?:\\\\${quote}|[^${quote}])*)${quote}`).exec(raw)?.[1] ?? '';
+  if (quote === '"' && /\\(?![nr])/.test(inner)) {
+    throw new Error(
+      `${where}: ${key}: a backslash in a "-quoted value: dotenv reads only \\n and \\r there and keeps every other ` +
+      `backslash (\\" stays \\"): use quotes that keep every character as it is, ${key}=${quoted(inner, "'")}`);
+  }
+  if (quote !== '"' && inner.includes(quote)) {
+    throw new Error(`${where}: ${key}: a ${quote} inside a ${quote}-quoted value: dotenv keeps the backslash before it; quote the value with other quotes, ${key}=${quoted(inner.replaceAll(`\\${quote}`, quote))}`);
+  }
+  return [];
+}
+
+/**
+ * Quotes the value can take, for messages (never the value itself): `first`, else the first of
+ * ", ' and ` that it does not hold (" only without a backslash, which dotenv would keep).
+ */
+function quoted(value: string, first = '"'): string {
+  const quote = [first, '"', "'", '`'].find((q) => !value.includes(q) && (q !== '"' || !value.includes('\\'))) ?? "'";
+  return `${quote}...${quote}`;
 }
 
 /**
@@ -157,15 +251,6 @@ function checkDataKey(key: string, where: string, sensitive: boolean): void {
   if (UNREPRESENTABLE_KEYS.has(key)) {
     throw new Error(`${where}: "${key}" cannot be used as a key: JavaScript objects on the way to YAML cannot carry it`);
   }
-}
-
-/** Why kubectl, which takes everything after '=' literally, reads this value differently. */
-function describeValueDifference(raw: string): string {
-  const start = raw.trimStart()[0];
-  if (start === '"' || start === "'" || start === '`') return 'quotes: kubectl keeps them in the value';
-  if (raw.includes('#')) return "'#' starts a comment for dotenv only";
-  if (raw.trim() !== raw) return 'spaces around the value: kubectl keeps them';
-  return 'dotenv reads the value differently';
 }
 
 /**

@@ -1,9 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { parseAllDocuments } from 'yaml';
 import { join } from 'path';
-import { Yaml } from 'cdk8s';
 import { byCodeUnits } from '../config/content-hash';
 import { identityOf, ObjectIdentity } from './identity';
+import { manifestYaml } from './manifest-yaml';
 
 /**
  * Apply order. `kubectl apply -f DIR` applies a folder's files in name order, so the file name
@@ -50,7 +50,7 @@ export function manifestFiles(objects: readonly any[]): ManifestFile[] {
   return objects
     .map((object, index) => ({
       name: names[index],
-      content: Yaml.stringify(object),
+      content: manifestYaml(object),
       mode: SECRET_KINDS.has(object.kind) ? 0o600 : 0o644,
     }))
     .sort((a, b) => byCodeUnits(a.name, b.name));
