@@ -26,13 +26,14 @@ export function main(
     for (const name of names) recoverInterruptedSwap(outdir, name);
     const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir, build });
     for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) fail(`warning: ${warning}`);
-    for (const { environment, objects, layers, layeredConfigs, pullSecrets, notes } of synthesized) {
+    for (const { environment, objects, layers, layeredConfigs, pullSecrets, carried, notes } of synthesized) {
       const files = manifestFiles(objects);
-      const folder = writeEnvironment(outdir, environment, files);
-      // One file per object, each name unique (writeEnvironment refuses otherwise): the count is the files'.
+      const folder = writeEnvironment(outdir, environment, [...files, ...carried]);
+      // One file per object, each name unique (writeEnvironment refuses otherwise): the count is
+      // the new objects' files; the earlier versions carried forward are named in the notes.
       log(`${environment}: ${files.length} objects written to ${folder}/`);
       for (const config of layeredConfigs) {
-        log(`  configmap ${config.configMap.name}  ${config.configHash()}`);
+        log(`  configmap ${config.configMapName}  ${config.configHash()}`);
         log(`  secret    ${config.secretName}  ${config.secretSummary()}`);
       }
       for (const pullSecret of pullSecrets) {
