@@ -1,7 +1,7 @@
 import { ENVIRONMENTS, selectEnvironments } from './lib/environments';
 import { REGISTRY_TOKEN_VARIABLE } from './lib/config/layers';
-import { manifestFiles, outputFolder, recoverInterruptedSwap, writeEnvironment } from './lib/synth/output';
-import { EnvironmentBuilder, synthEnvironments } from './lib/synth/pipeline';
+import { outputFolder, recoverInterruptedSwap, writeEnvironment } from './lib/synth/output';
+import { EnvironmentBuilder, environmentFiles, synthEnvironments } from './lib/synth/pipeline';
 import { failureLines } from './lib/terminal';
 import { parseSynthArguments, synthToStdout } from './lib/synth/stdout';
 
@@ -26,12 +26,14 @@ export function main(
     for (const name of names) recoverInterruptedSwap(outdir, name);
     const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir, build });
     for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) fail(`warning: ${warning}`);
-    for (const { environment, objects, layers, layeredConfigs, pullSecrets, carried, notes } of synthesized) {
-      const files = manifestFiles(objects);
-      const folder = writeEnvironment(outdir, environment, [...files, ...carried]);
-      // One file per object, each name unique (writeEnvironment refuses otherwise): the count is
-      // the new objects' files; the earlier versions carried forward are named in the notes.
-      log(`${environment}: ${files.length} objects written to ${folder}/`);
+    for (const result of synthesized) {
+      const { environment, layers, layeredConfigs, pullSecrets, carried, notes } = result;
+      const files = environmentFiles(result);
+      const folder = writeEnvironment(outdir, environment, files);
+      // One object per file, each name unique (writeEnvironment refuses otherwise), so the count
+      // is the files in the folder; the earlier versions carried forward are named in the notes.
+      const kept = carried.length > 0 ? ` (${carried.length} of them earlier config versions kept for rollback)` : '';
+      log(`${environment}: ${files.length} objects written to ${folder}/${kept}`);
       for (const config of layeredConfigs) {
         log(`  configmap ${config.configMapName}  ${config.configHash()}`);
         log(`  secret    ${config.secretName}  ${config.secretSummary()}`);

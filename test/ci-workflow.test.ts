@@ -205,7 +205,7 @@ describe('the workflow steps, run', () => {
       const env = { ...fakeSecrets('staging'), TASK_API_ENV: 'staging', TASK_API_SECRET_BACKEND: 'sealed' };
       expect(runStep(stepScript('render', 'Synthesize and commit'), repo, env).status).toBe(0);
       const after = head();
-      expect(git(origin, 'diff', '--name-only', before, after)).toContain('dist/staging/2-sealedsecret-task-api-secrets.yaml');
+      expect(git(origin, 'diff', '--name-only', before, after)).toMatch(/^dist\/staging\/2-sealedsecret-task-api-secrets-[a-z0-9]{10}\.yaml$/m);
       const second = runStep(stepScript('render', 'Synthesize and commit'), repo, env);
       expect(second.stdout).toContain('staging: dist/staging/ unchanged');
       expect(second.status).toBe(0);

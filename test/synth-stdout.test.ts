@@ -52,7 +52,7 @@ describe('synth --stdout', () => {
 
     const allowed = runSynth(root, ['--stdout', '--allow-plain-secrets']);
     expect(allowed.status).toBe(0);
-    expect(kindsAndNames(pyYamlDocuments(allowed.stdout))).toContain('Secret/task-api-secrets');
+    expect(kindsAndNames(pyYamlDocuments(allowed.stdout))).toContainEqual(expect.stringMatching(/^Secret\/task-api-secrets-[a-z0-9]{10}$/));
   });
 
   test('the plain backend is refused before its secrets are asked for', () => {
@@ -120,7 +120,9 @@ describe('synth --stdout with the sealed backend', () => {
     const result = runSynth(root, ['--stdout'], rotated);
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toContain('staging: SealedSecret task-api-secrets OPENAI_API_KEY would get a new ciphertext');
+    // A rotated value is a new version of the Secret (a new name), every value of it sealed for that name.
+    expect(result.stderr).toMatch(/staging: (SealedSecret task-api-secrets-[a-z0-9]{10} [A-Z_]+, )*SealedSecret task-api-secrets-[a-z0-9]{10} OPENAI_API_KEY/);
+    expect(result.stderr).toContain('would get a new ciphertext');
     expect(result.stderr).not.toContain('fake-');
   });
 });

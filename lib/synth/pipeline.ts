@@ -1,6 +1,7 @@
 import { ApiObject, App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { join } from 'path';
+import { byCodeUnits } from '../config/content-hash';
 import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from '../config/layers';
 import { clientSideApplyWarnings, GuardRailExceptions } from '../config/guard-rails';
 import { LayeredConfig } from '../constructs/layered-config';
@@ -14,7 +15,7 @@ import { applySetProblems, pruneCommand } from './applyset';
 import { filesGitWouldCommit } from './git';
 import { describeIdentity, identityOf, sharedIdentities } from './identity';
 import { withoutNoise } from './noise';
-import { kindsInFolder, manifestFileNames, SECRET_KINDS } from './output';
+import { kindsInFolder, ManifestFile, manifestFileNames, manifestFiles, SECRET_KINDS } from './output';
 import { ObjectRef, OutputFile, readOutputFiles, RETAINED_BYTES_LIMIT, Retention, retainVersions } from './retention';
 import { validateObjects } from './validate';
 
@@ -112,6 +113,14 @@ export function taskApiProps(context: EnvironmentContext): TaskApiAppProps {
     registry,
     secretBackend,
   };
+}
+
+/**
+ * Every file of an environment's output, in apply order: its objects' files and the earlier
+ * config versions carried forward for rollback. What synth writes and `--stdout` prints.
+ */
+export function environmentFiles(synthesized: SynthesizedEnvironment): ManifestFile[] {
+  return [...manifestFiles(synthesized.objects), ...synthesized.carried].sort((a, b) => byCodeUnits(a.name, b.name));
 }
 
 /**

@@ -1,7 +1,8 @@
 import { statSync } from 'fs';
 import { join } from 'path';
 import { ENVIRONMENTS, EnvironmentSettings, selectEnvironments } from '../environments';
-import { manifestFiles, outputFolder, readManifests } from './output';
+import { DOCUMENT_START, outputFolder, readManifests } from './output';
+import { environmentFiles, SynthesizedEnvironment, SynthOptions } from './pipeline';
 import { chooseSecretBackend } from './backend-choice';
 
 /**
@@ -46,11 +47,8 @@ export function stdoutEnvironment(value: string | undefined, known: readonly str
   return names[0];
 }
 
-/** The part of synthesis --stdout needs (main.ts's synthEnvironments). */
-export type Synthesize = (
-  names: readonly string[],
-  options: { readonly envDir: string; readonly processEnv: Readonly<Record<string, string | undefined>>; readonly outdir?: string },
-) => ReadonlyArray<{ readonly environment: string; readonly objects: readonly any[]; readonly warnings: readonly string[] }>;
+/** synthEnvironments, with the command line's builder if it has one. */
+export type Synthesize = (names: readonly string[], options: SynthOptions) => SynthesizedEnvironment[];
 
 /** Where --stdout reads its inputs and writes its stream. */
 export interface StdoutContext {
@@ -88,13 +86,16 @@ export function synthToStdout(args: SynthArguments, context: StdoutContext): num
     const resealed = newCiphertexts(synthesized.objects, readManifests(previous));
     if (resealed.length > 0) throw new Error(sealedWouldChange(environment, previous, resealed));
   }
-  const files = manifestFiles(synthesized.objects);
+  const files = environmentFiles(synthesized);
   // Never an empty stream: to Argo CD with automated pruning it means "delete everything".
   if (files.length === 0) throw new Error(`${environment}: nothing to print (no objects); an empty stream would delete the application's objects`);
 
   for (const warning of new Set(synthesized.warnings)) context.err(`warning: ${warning}`);
   context.err(`${environment}: ${files.length} objects written to stdout (${backend} secret backend)`);
-  (context.write ?? ((text) => process.stdout.write(text)))(files.map((file) => file.content).join(''));
+  // Carried files are earlier output byte for byte; a file written before every file began with
+  // `---` still needs one here to be a document of its own.
+  const stream = files.map((file) => (file.content.startsWith(DOCUMENT_START) ? file.content : DOCUMENT_START + file.content)).join('');
+  (context.write ?? ((text) => process.stdout.write(text)))(stream);
   return 0;
 }
 
