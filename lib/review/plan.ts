@@ -6,7 +6,7 @@ import { ENVIRONMENTS, selectEnvironments } from '../environments';
 import { CommandIO, failureLines, Output, outputFor, STANDARD_IO } from '../terminal';
 import { synthEnvironments } from '../synth/pipeline';
 import { versionBase } from '../config/name-suffix';
-import { podConfigReferences } from '../synth/retention';
+import { CONFIG_HISTORY_ANNOTATION, podConfigReferences } from '../synth/retention';
 import { contentNamedJobBase } from '../constructs/content-named-job';
 
 /** One changed field of a non-secret part of an object: `spec.replicas: 1 → 3`. */
@@ -89,7 +89,7 @@ export function planEnvironment(environment: string, current: readonly any[], fr
   for (const [id, object] of after) {
     const old = before.get(id);
     if (old) {
-      if (!isDeepStrictEqual(old, object)) changes.push({ action: 'change', ...names(object), fields: fieldChanges(old, object), data: dataChange(old, object) });
+      if (!isDeepStrictEqual(old, object)) changes.push({ action: 'change', ...names(object), fields: fieldChanges(old, object).map(historyInBrief), data: dataChange(old, object) });
       continue;
     }
     const replaced = replacedVersion(object, current);
@@ -232,6 +232,25 @@ function dataChange(before: any, after: any): DataChange | undefined {
 
 function hasDataChanges(data: DataChange): boolean {
   return data.added.length + data.removed.length + data.changed.length > 0;
+}
+
+const HISTORY_FIELD = `metadata.annotations["${CONFIG_HISTORY_ANNOTATION}"]`;
+
+/**
+ * The config history is bookkeeping for retention (its versions are shown as such): in brief, as
+ * the number of pod templates it remembers, not as the JSON a reviewer would have to read.
+ */
+function historyInBrief(change: FieldChange): FieldChange {
+  if (change.path !== HISTORY_FIELD) return change;
+  const entries = (json?: string) => {
+    try {
+      const list = JSON.parse(JSON.parse(json ?? '""'));
+      return Array.isArray(list) ? `${list.length} pod templates` : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return { path: change.path, before: entries(change.before), after: entries(change.after) };
 }
 
 /** The leaves that differ, outside a ConfigMap's or Secret's data. */
