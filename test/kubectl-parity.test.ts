@@ -7,22 +7,11 @@ import { EnvEntry, parseEnvFile } from '../lib/config/env-file';
 import { LayeredConfig } from '../lib/constructs/layered-config';
 import { RegistryPullSecret } from '../lib/constructs/registry-pull-secret';
 import { findKubectl, kubectl, pinnedKubectl } from './kubectl';
-import { findObject, findVersion } from './support';
+import { findObject, findVersion, random } from './support';
 
 // Parity with the real kubectl, run with --dry-run=client (no cluster needed). When no kubectl can
 // be found, findKubectl throws and every test here fails: they never skip.
 
-/** mulberry32: a small seeded generator, so a failure can be reproduced from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const KEY_FIRST = [...LETTERS, '_', '-'];

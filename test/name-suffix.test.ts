@@ -6,19 +6,8 @@ import { parseAllDocuments } from 'yaml';
 import { encodeSuffix, goJson, keyedSecretSuffix, kustomizeConfigMapSuffix, versionBase, versionedName } from '../lib/config/name-suffix';
 import { synthEnvironments } from '../lib/synth/pipeline';
 import { findKubectl, kubectl } from './kubectl';
-import { findVersion, REPO_ENV_DIR } from './support';
+import { findVersion, REPO_ENV_DIR, random } from './support';
 
-/** mulberry32: a small seeded generator, so a failure can be reproduced from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEY_CHARS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.'];
 // kustomize cannot print other control characters (its YAML reader refuses them); neither can an

@@ -64,3 +64,15 @@ export function findVersion(objects: readonly any[], kind: string, base: string)
   if (found.length !== 1) throw new Error(`${found.length} versions of ${kind} ${base} among ${objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')}`);
   return found[0];
 }
+
+/** mulberry32: a small seeded generator, so a failure can be reproduced from its seed. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -94,12 +94,22 @@ export interface SecretBackend {
 }
 
 /**
- * The restart marker of backends whose values pass through synth: a pod-template annotation
- * holding an HMAC of the data. Keyed, because a plain hash of secret data on a Deployment lets
- * anyone who can read Deployments test guesses offline.
+ * A Secret as a backend whose values pass through synth (plain, sealed) wrote it. Its restart
+ * marker is a pod-template annotation holding an HMAC of the data: keyed, because a plain hash
+ * of secret data on a Deployment lets anyone who can read Deployments test guesses offline.
  */
-export function keyedHashAnnotations(data: () => Readonly<Record<string, string>>, hashKey: string): RestartAnnotations {
-  return { podTemplate: { [SECRET_HASH_ANNOTATION]: lazyString(() => keyedContentHash(data(), hashKey)) }, workload: {} };
+export function heldValuesSecret(spec: SecretSpec, hashKey: string, summary: () => string): BackendSecret {
+  const name = () => secretName(spec, hashKey);
+  const restartHash = () => keyedContentHash(spec.data(), hashKey);
+  return {
+    get name() {
+      return name();
+    },
+    lazyName: lazyString(name),
+    restartAnnotations: () => ({ podTemplate: { [SECRET_HASH_ANNOTATION]: lazyString(restartHash) }, workload: {} }),
+    restartHash,
+    summary,
+  };
 }
 
 /**

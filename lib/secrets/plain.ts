@@ -1,7 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { byCodeUnits, keyedContentHash } from '../config/content-hash';
-import { BackendSecret, keyedHashAnnotations, lazyString, SecretBackend, SecretSpec, secretName } from './backend';
+import { byCodeUnits } from '../config/content-hash';
+import { BackendSecret, heldValuesSecret, lazyString, SecretBackend, SecretSpec, secretName } from './backend';
 
 export interface PlainSecretBackendProps {
   /** Key of the HMAC restart marker (the environment's TASK_API_HASH_KEY); never written anywhere. */
@@ -29,15 +29,7 @@ export class PlainSecretBackend implements SecretBackend {
       type: spec.type ?? 'Opaque',
       data: Lazy.any({ produce: () => base64Values(spec.data()) }),
     });
-    return {
-      get name() {
-        return name();
-      },
-      lazyName: lazyString(name),
-      restartAnnotations: () => keyedHashAnnotations(spec.data, hashKey),
-      restartHash: () => keyedContentHash(spec.data(), hashKey),
-      summary: () => '',
-    };
+    return heldValuesSecret(spec, hashKey, () => '');
   }
 }
 

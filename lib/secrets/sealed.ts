@@ -1,7 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { canonicalData, keyedContentHash } from '../config/content-hash';
-import { BackendSecret, keyedHashAnnotations, lazyString, SecretBackend, SecretSpec, secretName } from './backend';
+import { canonicalData } from '../config/content-hash';
+import { BackendSecret, heldValuesSecret, lazyString, SecretBackend, SecretSpec, secretName } from './backend';
 import { PreviousSealedSecret, SealedData, sealData, SealingCertificate } from './sealing';
 
 export interface SealedSecretBackendProps {
@@ -43,15 +43,7 @@ export class SealedSecretBackend implements SecretBackend {
       previous: (sealedName) => previous?.get(sealedName),
       immutable: spec.contentAddressed,
     });
-    return {
-      get name() {
-        return name();
-      },
-      lazyName: lazyString(name),
-      restartAnnotations: () => keyedHashAnnotations(spec.data, hashKey),
-      restartHash: () => keyedContentHash(spec.data(), hashKey),
-      summary: () => `sealed: ${sealed.summary()}`,
-    };
+    return heldValuesSecret(spec, hashKey, () => `sealed: ${sealed.summary()}`);
   }
 }
 
