@@ -187,8 +187,8 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, l
 }
 
 /**
- * The synth program: what `node build/main.js` runs, and what the startup snapshot
- * (main-snapshot.ts) runs when it is deserialized.
+ * The synth program: what `node build/main.js` runs, and what `npm run synth` (scripts/synth.mjs)
+ * calls after loading build/main.js.
  */
 export function runSynthProgram(): void {
   process.exitCode = main(process.env);

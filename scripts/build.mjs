@@ -1,6 +1,6 @@
-// Builds the synth program into build/ with esbuild. No type checking here (`tsc`, which
-// `npm test` and `npm run build` run first, does that), so nothing on the synth path runs the
-// TypeScript compiler.
+// Builds the programs into build/ with esbuild, when a source changed. No type checking here
+// (`tsc`, which `npm test` and `npm run build` run first, does that), so nothing on the synth path
+// runs the TypeScript compiler.
 //
 //   build/main.js       main.ts bundled with its dependencies into one CommonJS file: a run
 //                       resolves and reads one module instead of a few hundred.
@@ -8,76 +8,129 @@
 //                       tests (jest loads these bundles: the CRD models are ESM-only, which jest's
 //                       CommonJS cannot load).
 //   build/bin/<x>.js    the same for each bin/*.ts: `npm run explain` and `npm run plan`.
-//   build/synth.blob    a Node startup snapshot of main-snapshot.ts: the same program with every
-//                       module already loaded and warmed up, which starts much faster.
-//   build/synth.blob.json  the Node binary that built the blob, the only one that may load it
-//                       (scripts/startup-snapshot.cjs checks it before every run).
 //
-// Skipped when nothing changed: build/build-info.json records a hash of every source file that
-// went into the bundles, of package-lock.json and of the build scripts, and the Node binary. So
-// `npm run synth` (which calls this first) costs a few milliseconds when up to date, and a fresh
-// `npm ci` (the `prepare` script) or a switch to another Node version rebuilds by itself.
+// build/build-info.json records every file the bundles were built from (the project's own
+// sources, as esbuild read them, plus package-lock.json for the dependencies, tsconfig.json and
+// this script) with its SHA-256 and its file status. `npm run synth` checks it before every run
+// (scripts/synth.mjs): a file whose size, inode, mtime and ctime are unchanged is unchanged;
+// any other is hashed, and a different hash means a rebuild. ctime cannot be set by tools that
+// preserve mtime (`git checkout`, `cp -p`, `touch -d`, tar), so a same-size edit with an old mtime
+// is still seen. A fresh `npm ci` (the `prepare` script) builds from nothing.
 //
 // Usage: node scripts/build.mjs [--force]
-import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
-import { dirname, join, relative, resolve } from 'path';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
+import { dirname, join, relative, resolve, sep } from 'path';
 import { fileURLToPath } from 'url';
-import snapshot from './startup-snapshot.cjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUILD_DIR = join(ROOT, 'build');
 const INFO_FILE = join(BUILD_DIR, 'build-info.json');
-const SNAPSHOT_ENTRY = 'main-snapshot.ts';
+/** Changes when build-info.json's shape does: an older record means a rebuild. */
+const INFO_FORMAT = 2;
+/** What the bundles depend on besides the sources esbuild reads (relative to the root). */
+const BUILD_INPUTS = ['package-lock.json', 'tsconfig.json', 'scripts/build.mjs'];
+/**
+ * A file status is trusted only when its ctime is older than this when it is taken: an edit in
+ * the same tick of the file system's clock (a few milliseconds) would leave it unchanged.
+ */
+const SETTLED_MS = 2000;
 
 /**
  * Banner for a bundle whose entry is not main.ts. main.ts runs the synth program when
  * `require.main === module`, and in a bundle `module` is the bundle's own: true for any entry.
- * This shadows it with a module that is not the main one. (`node --build-snapshot` also needs
- * it: Node 20 runs the snapshot entry without `module` or `exports`.)
+ * This shadows it with a module that is not the main one.
  */
 export const NOT_MAIN_MODULE = 'var module = { exports: {} }, exports = module.exports;';
 
 /** What to bundle, relative to the root: main.ts (the synth program), then the validators and bin/*.ts. */
 function entryPoints() {
-  const bin = existsSync(join(ROOT, 'bin')) ? readdirSync(join(ROOT, 'bin')).filter((f) => f.endsWith('.ts')).sort().map((f) => `bin/${f}`) : [];
+  let bin = [];
+  try {
+    bin = readdirSync(join(ROOT, 'bin')).filter((f) => f.endsWith('.ts')).sort().map((f) => `bin/${f}`);
+  } catch {
+    // no bin/
+  }
   return ['main.ts', 'lib/schema-models.ts', 'lib/crd-models.ts', ...bin];
 }
 
-function hashFile(path) {
-  try {
-    return createHash('sha256').update(readFileSync(join(ROOT, path))).digest('hex');
-  } catch {
-    return 'missing';
-  }
+/** The parts of a file status that any change to the file changes (ctime included). */
+function statusOf(stat) {
+  return [stat.size, stat.ino, stat.mtimeMs, stat.ctimeMs];
 }
 
-/** What the build depends on besides the bundled sources. */
-function environment() {
-  return {
-    entries: entryPoints(),
-    scripts: hashFile('scripts/build.mjs') + hashFile('scripts/startup-snapshot.cjs'),
-    lock: hashFile('package-lock.json'),
-    node: snapshot.nodeFingerprint(),
-  };
+function sha256(contents) {
+  return createHash('sha256').update(contents).digest('hex');
 }
 
-/** Why build/ must be (re)built, or undefined when it is up to date. */
+/**
+ * Reads a file and what build-info.json records of it: its hash, and its status taken before the
+ * read (so that an edit after the status was taken changes it), kept only when settled.
+ */
+function readRecorded(path) {
+  const stat = statSync(path);
+  const contents = readFileSync(path);
+  const status = stat.ctimeMs < Date.now() - SETTLED_MS ? statusOf(stat) : null;
+  return { contents, record: { sha256: sha256(contents), status } };
+}
+
+/**
+ * Why build/ must be (re)built, or undefined when it is up to date. Files that changed status but
+ * not content (a `touch`, a checkout of the same content) get their new status recorded, so the
+ * next check need not hash them again.
+ */
 export function staleReason() {
   let info;
+  let infoStatus;
   try {
+    infoStatus = statusOf(statSync(INFO_FILE));
     info = JSON.parse(readFileSync(INFO_FILE, 'utf8'));
   } catch {
     return 'no complete build yet';
   }
-  if (JSON.stringify(info.environment) !== JSON.stringify(environment())) return 'entries, lock file, build script or Node binary changed';
-  const changed = Object.entries(info.sources).filter(([path, hash]) => hashFile(path) !== hash);
-  if (changed.length > 0) return `${changed.map(([path]) => path).join(', ')} changed`;
-  const outputs = [...info.outputs, ...(info.snapshot ? [snapshot.SNAPSHOT_BLOB, snapshot.SNAPSHOT_RECORD] : [])];
-  const missing = outputs.filter((file) => !existsSync(join(BUILD_DIR, file)));
+  if (info?.format !== INFO_FORMAT) return 'built by another build script';
+  if (info.entries.join() !== entryPoints().join()) return 'the entry points changed';
+  const changed = [];
+  let updated = false;
+  for (const [path, recorded] of Object.entries(info.files)) {
+    let stat;
+    try {
+      stat = statSync(join(ROOT, path));
+    } catch {
+      changed.push(path);
+      continue;
+    }
+    const status = statusOf(stat);
+    if (recorded.status && status.every((value, i) => value === recorded.status[i])) continue;
+    const { record } = readRecorded(join(ROOT, path));
+    if (record.sha256 !== recorded.sha256) changed.push(path);
+    else if (record.status) {
+      info.files[path] = record;
+      updated = true;
+    }
+  }
+  if (changed.length > 0) return `${changed.join(', ')} changed`;
+  const missing = info.outputs.filter((file) => !isFile(join(BUILD_DIR, file)));
   if (missing.length > 0) return `${missing.join(', ')} missing`;
+  if (updated) refreshInfo(info, infoStatus);
   return undefined;
+}
+
+/** Best effort: skipped when build/ is read-only or another run rewrote build-info.json meanwhile. */
+function refreshInfo(info, readStatus) {
+  try {
+    if (statusOf(statSync(INFO_FILE)).every((value, i) => value === readStatus[i])) writeInfo(info);
+  } catch {
+    // the next check hashes those files again
+  }
+}
+
+function isFile(path) {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Builds build/ when it is stale (or always, with force). Returns whether it built. */
@@ -89,61 +142,71 @@ export async function ensureBuilt({ force = false, log = () => {} } = {}) {
   return true;
 }
 
+/**
+ * An esbuild plugin that reads the project's own files (not node_modules, which package-lock.json
+ * stands for) itself, recording each: the recorded hash is of the very bytes bundled.
+ */
+function recordSources(files) {
+  return {
+    name: 'record-sources',
+    setup(build) {
+      build.onLoad({ filter: /.*/ }, (args) => {
+        if (args.namespace !== 'file' || args.path.split(sep).includes('node_modules')) return undefined;
+        const { contents, record } = readRecorded(args.path);
+        files[relative(ROOT, args.path).split(sep).join('/')] = record;
+        return { contents, loader: 'default' };
+      });
+    },
+  };
+}
+
 async function build() {
   const { build: esbuild } = await import('esbuild');
   mkdirSync(BUILD_DIR, { recursive: true });
   rmSync(INFO_FILE, { force: true });
-  const env = environment();
-  const options = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error', metafile: true, write: false, absWorkingDir: ROOT };
-  const bin = env.entries.filter((entry) => entry.startsWith('bin/'));
-  const synthProgram = await esbuild({ ...options, entryPoints: env.entries.filter((entry) => !bin.includes(entry)), outdir: BUILD_DIR, outbase: ROOT });
+  const files = {};
+  for (const path of BUILD_INPUTS) files[path] = readRecorded(join(ROOT, path)).record;
+  const entries = entryPoints();
+  const options = {
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    // Errors come back in the exception, for one message (scripts/synth.mjs), not printed here.
+    logLevel: 'silent',
+    write: false,
+    absWorkingDir: ROOT,
+    outdir: BUILD_DIR,
+    outbase: ROOT,
+    plugins: [recordSources(files)],
+  };
+  const bin = entries.filter((entry) => entry.startsWith('bin/'));
+  const synthProgram = await esbuild({ ...options, entryPoints: entries.filter((entry) => !bin.includes(entry)) });
   // bin/ programs contain main.ts too, whose `require.main === module` must stay false there.
-  const otherPrograms = await esbuild({ ...options, entryPoints: bin, outdir: BUILD_DIR, outbase: ROOT, banner: { js: NOT_MAIN_MODULE } });
-  const snapshotEntry = await esbuild({
-    ...options,
-    entryPoints: [SNAPSHOT_ENTRY],
-    outfile: join(BUILD_DIR, 'main-snapshot.js'),
-    banner: { js: NOT_MAIN_MODULE },
-  });
+  const otherPrograms = await esbuild({ ...options, entryPoints: bin, banner: { js: NOT_MAIN_MODULE } });
   const outputs = [];
-  for (const file of [...synthProgram.outputFiles, ...otherPrograms.outputFiles, ...snapshotEntry.outputFiles]) {
+  for (const file of [...synthProgram.outputFiles, ...otherPrograms.outputFiles]) {
     writeAtomically(file.path, file.contents);
-    outputs.push(relative(BUILD_DIR, file.path));
+    outputs.push(relative(BUILD_DIR, file.path).split(sep).join('/'));
   }
-  const sources = {};
-  for (const result of [synthProgram, otherPrograms, snapshotEntry]) {
-    for (const path of Object.keys(result.metafile.inputs)) if (!path.includes('node_modules/')) sources[path] = hashFile(path);
-  }
-  const built = buildSnapshot();
-  writeFileSync(INFO_FILE, JSON.stringify({ environment: env, sources, outputs, snapshot: built }, null, 2) + '\n');
+  writeInfo({ format: INFO_FORMAT, entries, outputs, files });
+  removeLeftovers(outputs);
 }
 
 /**
- * Builds build/synth.blob with this Node binary and records it. A failure is not an error: the
- * synth program then runs without the snapshot, with the same output.
+ * Removes what earlier builds wrote and this one did not (an entry point that is gone, the
+ * startup snapshot of older versions). Code caches (scripts/synth.mjs) stay: each knows its bundle.
  */
-function buildSnapshot() {
-  const blob = join(BUILD_DIR, snapshot.SNAPSHOT_BLOB);
-  const record = join(BUILD_DIR, snapshot.SNAPSHOT_RECORD);
-  const partial = `${blob}.${process.pid}.tmp`;
-  rmSync(record, { force: true });
-  rmSync(blob, { force: true });
-  // An environment of PATH only: no NODE_OPTIONS (V8 flags there would become the blob's
-  // requirements), and nothing of the caller's shell, secrets included, can end up in the heap.
-  const result = spawnSync(process.execPath, ['--snapshot-blob', partial, '--build-snapshot', join(BUILD_DIR, 'main-snapshot.js')], {
-    cwd: BUILD_DIR,
-    env: { PATH: process.env.PATH ?? '' },
-    encoding: 'utf8',
-  });
-  if (result.status !== 0) {
-    rmSync(partial, { force: true });
-    const detail = (result.stderr || String(result.error ?? result.signal)).trim().split('\n').filter((l) => !/Warning|may still work|issue tracker|trace-warnings/.test(l)).slice(0, 3).join(' / ');
-    console.error(`build: no startup snapshot (${detail}); synth runs without it, with the same output`);
-    return false;
+function removeLeftovers(outputs) {
+  const keep = new Set([...outputs, relative(BUILD_DIR, INFO_FILE)]);
+  for (const name of readdirSync(BUILD_DIR, { recursive: true })) {
+    const path = name.split(sep).join('/');
+    if (!keep.has(path) && !/\.(cache|tmp)$/.test(path) && isFile(join(BUILD_DIR, name))) rmSync(join(BUILD_DIR, name), { force: true });
   }
-  renameSync(partial, blob);
-  writeFileSync(record, JSON.stringify(snapshot.snapshotRecord(blob), null, 2) + '\n');
-  return true;
+}
+
+function writeInfo(info) {
+  writeAtomically(INFO_FILE, JSON.stringify(info, null, 1) + '\n');
 }
 
 function writeAtomically(path, contents) {
@@ -154,5 +217,10 @@ function writeAtomically(path, contents) {
 }
 
 if (resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
-  await ensureBuilt({ force: process.argv.includes('--force'), log: (line) => console.error(line) });
+  try {
+    await ensureBuilt({ force: process.argv.includes('--force'), log: (line) => console.error(line) });
+  } catch (error) {
+    console.error(`build failed: ${error.message}`);
+    process.exitCode = 1;
+  }
 }
