@@ -2,8 +2,8 @@
 // (`tsc`, which `npm test` and `npm run build` run first, does that), so nothing on the synth path
 // runs the TypeScript compiler.
 //
-//   build/main.js       main.ts bundled with its dependencies into one CommonJS file: a run
-//                       resolves and reads one module instead of a few hundred.
+//   build/main.js       main.ts bundled with its dependencies into one CommonJS file, without
+//                       whitespace or comments: a run reads one module instead of a few hundred.
 //   build/lib/schema-models.js, build/lib/crd-models.js  the schema validators alone, for the
 //                       tests (jest loads these bundles: the CRD models are ESM-only, which jest's
 //                       CommonJS cannot load).
@@ -172,6 +172,9 @@ async function build() {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    // No comments or indentation: a third less to read and compile, and ASCII only (a comment in
+    // a dependency holds curly quotes), which V8 holds as one byte per character. Names stay.
+    minifyWhitespace: true,
     // Errors come back in the exception, for one message (scripts/synth.mjs), not printed here.
     logLevel: 'silent',
     write: false,
