@@ -187,7 +187,7 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, l
 }
 
 /**
- * The synth program: what `node build/main.js` runs, and what `npm run synth` (scripts/synth.mjs)
+ * The synth program: what `node build/main.js` runs, and what `npm run synth` (scripts/synth.cjs)
  * calls after loading build/main.js.
  */
 export function runSynthProgram(): void {

@@ -1,4 +1,4 @@
-// npm run bench: times what `npm run synth` runs (`node scripts/synth.mjs`) against `kubectl
+// npm run bench: times what `npm run synth` runs (`node scripts/synth.cjs`) against `kubectl
 // kustomize` of three overlays building the same objects, `npx cdk8s synth` against the stock
 // ts-node template, and a fleet of 10, 100 and 1000 services, then prints a table and one JSON
 // line. Needs nothing beyond `npm ci` (and kubectl on PATH for the kustomize contender).
@@ -17,7 +17,7 @@ import { availableParallelism } from 'os';
 import { dirname, join } from 'path';
 import { fileURLToPath } from 'url';
 import { parseAllDocuments } from 'yaml';
-import { BUILD_DIR, ensureBuilt, NOT_MAIN_MODULE } from '../scripts/build.mjs';
+import buildScript from '../scripts/build.cjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = join(ROOT, 'bench', '.work');
@@ -25,6 +25,7 @@ const QUICK = process.argv.includes('--quick');
 const SYNTH_ONLY = process.argv.includes('--synth-only');
 const ENVIRONMENTS = ['dev', 'staging', 'production'];
 const FLEET_SIZES = [10, 100, 1000];
+const { BUILD_DIR, ensureBuilt, NOT_MAIN_MODULE } = buildScript;
 const log = (line) => console.error(line);
 
 // ---------------------------------------------------------------------------------------------
@@ -70,7 +71,7 @@ function setUp() {
   mkdirSync(join(project, 'kustomize-out'));
   const quote = (path) => `'${path.replace(/'/g, `'\\''`)}'`;
   const ours = makeProject(join(WORK, 'cdk8s-ours'));
-  writeFileSync(join(ours, 'cdk8s.yaml'), `language: typescript\napp: node ${quote(join(ROOT, 'scripts', 'synth.mjs'))}\noutput: dist\n`);
+  writeFileSync(join(ours, 'cdk8s.yaml'), `language: typescript\napp: node ${quote(join(ROOT, 'scripts', 'synth.cjs'))}\noutput: dist\n`);
   // The stock `cdk8s init typescript-app` template runs the app through ts-node. npx finds
   // ts-node in this repository's node_modules (bench/.work is inside it).
   const tsNode = makeProject(join(WORK, 'cdk8s-ts-node'));
@@ -217,7 +218,7 @@ async function main() {
   const kubectl = ['kubectl', 'kustomize', '--load-restrictor=LoadRestrictionsNone'];
   const contenders = {
     // The headline: the command `npm run synth` runs (package.json), started directly.
-    synth: { name: 'node scripts/synth.mjs (npm run synth)', cwd: project, env, commands: [[process.execPath, join(ROOT, 'scripts', 'synth.mjs')]] },
+    synth: { name: 'node scripts/synth.cjs (npm run synth)', cwd: project, env, commands: [[process.execPath, join(ROOT, 'scripts', 'synth.cjs')]] },
     program: { name: 'node build/main.js (no build check)', cwd: project, env, commands: [[process.execPath, join(BUILD_DIR, 'main.js')]] },
     nodeStart: { name: 'node -e 0 (Node starting)', cwd: project, env, commands: [[process.execPath, '-e', '0']] },
     kustomize: {
@@ -262,7 +263,7 @@ async function main() {
   const small = measure(synthAgainstKustomize, runs({ warmups: 2, runs: 21 }, { warmups: 1, runs: 3 }));
   const m = (results, contender) => results.get(contender.name).median;
   const headline = [
-    ['node scripts/synth.mjs (what npm run synth runs) / kustomize', (m(small, contenders.synth) / m(small, contenders.kustomize)).toFixed(2), '≤ 0.70'],
+    ['node scripts/synth.cjs (what npm run synth runs) / kustomize', (m(small, contenders.synth) / m(small, contenders.kustomize)).toFixed(2), '≤ 0.70'],
   ];
   if (SYNTH_ONLY) {
     printTable(['contender (dev, staging, production unless noted)', 'median', 'runs'], rowsOf(small));

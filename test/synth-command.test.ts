@@ -5,7 +5,7 @@ import { join, relative } from 'path';
 import { folderState, project as committedProject, writeSecretsFile } from './cli-support';
 import { fakeSecrets } from './support';
 
-// `npm run synth` runs scripts/synth.mjs. These tests run it in copies of the repository (its
+// `npm run synth` runs scripts/synth.cjs. These tests run it in copies of the repository (its
 // sources and scripts; node_modules linked), so that they can edit sources and rebuild without
 // touching the build/ the other tests use.
 
@@ -18,10 +18,10 @@ function builtCopy(): string {
   const copy = join(mkdtempSync(join(tmpdir(), 'task-api-repo-')), 'repo');
   cpSync(ROOT, copy, { recursive: true, filter: (source) => !NOT_COPIED.has(relative(ROOT, source)) });
   symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(copy, 'node_modules'));
-  // Two seconds: files whose ctime is that old get their status recorded (see scripts/build.mjs),
+  // Two seconds: files whose ctime is that old get their status recorded (see scripts/build.cjs),
   // so the check after an edit takes the path a developer's tree takes.
   spawnSync('sleep', ['2.1']);
-  const built = spawnSync(process.execPath, [join(copy, 'scripts', 'build.mjs')], { cwd: copy, env: { PATH: process.env.PATH! }, encoding: 'utf8' });
+  const built = spawnSync(process.execPath, [join(copy, 'scripts', 'build.cjs')], { cwd: copy, env: { PATH: process.env.PATH! }, encoding: 'utf8' });
   expect(built.stderr).toContain('building build/');
   expect(built.status).toBe(0);
   return copy;
@@ -46,7 +46,7 @@ function run(args: string[], cwd: string, env = cleanEnv()) {
 
 /** `npm run synth` of the repository `repo`, in the project folder `cwd`. */
 function synth(repo: string, cwd: string, env = cleanEnv()) {
-  return run([join(repo, 'scripts', 'synth.mjs')], cwd, env);
+  return run([join(repo, 'scripts', 'synth.cjs')], cwd, env);
 }
 
 /** Every file under dist/ with its content and mode. */
@@ -78,7 +78,7 @@ function edit(path: string, from: string, to: string): void {
 const DEV_DEPLOYMENT = join('dist', 'dev', '4-deployment-task-api.yaml');
 const DEV_IMAGE = 'ghcr.io/example-org/task-api:dev';
 
-describe('npm run synth (scripts/synth.mjs)', () => {
+describe('npm run synth (scripts/synth.cjs)', () => {
   let repo: string;
   beforeAll(() => {
     repo = builtCopy();
@@ -120,7 +120,7 @@ describe('npm run synth (scripts/synth.mjs)', () => {
       "require('module').syncBuiltinESMExports();",
     ].join('\n'));
     const root = project();
-    const result = run(['--require', guard, join(repo, 'scripts', 'synth.mjs')], root);
+    const result = run(['--require', guard, join(repo, 'scripts', 'synth.cjs')], root);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
   }, 60_000);
@@ -151,7 +151,7 @@ describe('npm run synth after a source changed', () => {
     expect(readFileSync(join(root, DEV_DEPLOYMENT), 'utf8')).toContain(`image: ${DEV_IMAGE}-edited\n`);
   }, 60_000);
 
-  test('sees an edit of the same size that keeps the old modification time, as a checkout or `cp -p` can', () => {
+  test('sees an edit of the same size that keeps the old modification time, as `cp -p` or `rsync -a` can', () => {
     const repo = builtCopy();
     const root = project();
     // A run first, so that a code cache exists: the edited bundle has the old one's size too.

@@ -12,24 +12,26 @@
 // build/build-info.json records every file the bundles were built from (the project's own
 // sources, as esbuild read them, plus package-lock.json for the dependencies, tsconfig.json and
 // this script) with its SHA-256 and its file status. `npm run synth` checks it before every run
-// (scripts/synth.mjs): a file whose size, inode, mtime and ctime are unchanged is unchanged;
-// any other is hashed, and a different hash means a rebuild. ctime cannot be set by tools that
-// preserve mtime (`git checkout`, `cp -p`, `touch -d`, tar), so a same-size edit with an old mtime
-// is still seen. A fresh `npm ci` (the `prepare` script) builds from nothing.
+// (scripts/synth.cjs): a file whose size, inode, mtime and ctime are unchanged is unchanged;
+// any other is hashed, and a different hash means a rebuild. Tools that keep a file's old mtime
+// (`cp -p`, `rsync -a`, tar, `touch -r`) cannot keep its ctime, so a same-size edit with an old
+// mtime is still seen. A fresh `npm ci` (the `prepare` script) builds from nothing.
 //
-// Usage: node scripts/build.mjs [--force]
-import { createHash } from 'crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
-import { dirname, join, relative, resolve, sep } from 'path';
-import { fileURLToPath } from 'url';
+// CommonJS, like scripts/synth.cjs, which requires it: Node starts CommonJS faster than ES modules.
+//
+// Usage: node scripts/build.cjs [--force]
+'use strict';
+const { createHash } = require('crypto');
+const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('fs');
+const { dirname, join, relative, sep } = require('path');
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const BUILD_DIR = join(ROOT, 'build');
+const ROOT = join(__dirname, '..');
+const BUILD_DIR = join(ROOT, 'build');
 const INFO_FILE = join(BUILD_DIR, 'build-info.json');
 /** Changes when build-info.json's shape does: an older record means a rebuild. */
 const INFO_FORMAT = 2;
 /** What the bundles depend on besides the sources esbuild reads (relative to the root). */
-const BUILD_INPUTS = ['package-lock.json', 'tsconfig.json', 'scripts/build.mjs'];
+const BUILD_INPUTS = ['package-lock.json', 'tsconfig.json', 'scripts/build.cjs'];
 /**
  * A file status is trusted only when its ctime is older than this when it is taken: an edit in
  * the same tick of the file system's clock (a few milliseconds) would leave it unchanged.
@@ -41,7 +43,7 @@ const SETTLED_MS = 2000;
  * `require.main === module`, and in a bundle `module` is the bundle's own: true for any entry.
  * This shadows it with a module that is not the main one.
  */
-export const NOT_MAIN_MODULE = 'var module = { exports: {} }, exports = module.exports;';
+const NOT_MAIN_MODULE = 'var module = { exports: {} }, exports = module.exports;';
 
 /** What to bundle, relative to the root: main.ts (the synth program), then the validators and bin/*.ts. */
 function entryPoints() {
@@ -79,7 +81,7 @@ function readRecorded(path) {
  * not content (a `touch`, a checkout of the same content) get their new status recorded, so the
  * next check need not hash them again.
  */
-export function staleReason() {
+function staleReason() {
   let info;
   let infoStatus;
   try {
@@ -110,8 +112,9 @@ export function staleReason() {
     }
   }
   if (changed.length > 0) return `${changed.join(', ')} changed`;
-  const missing = info.outputs.filter((file) => !isFile(join(BUILD_DIR, file)));
-  if (missing.length > 0) return `${missing.join(', ')} missing`;
+  // The outputs must be the very files this record's build wrote: not replaced by another build.
+  const replaced = Object.entries(info.outputs).filter(([file, recorded]) => !sameStatus(join(BUILD_DIR, file), recorded));
+  if (replaced.length > 0) return `${replaced.map(([file]) => `build/${file}`).join(', ')} missing or replaced`;
   if (updated) refreshInfo(info, infoStatus);
   return undefined;
 }
@@ -133,8 +136,16 @@ function isFile(path) {
   }
 }
 
+function sameStatus(path, recorded) {
+  try {
+    return statusOf(statSync(path)).every((value, i) => value === recorded[i]);
+  } catch {
+    return false;
+  }
+}
+
 /** Builds build/ when it is stale (or always, with force). Returns whether it built. */
-export async function ensureBuilt({ force = false, log = () => {} } = {}) {
+async function ensureBuilt({ force = false, log = () => {} } = {}) {
   const reason = force ? 'forced' : staleReason();
   if (reason === undefined) return false;
   log(`building build/ (${reason})`);
@@ -161,7 +172,7 @@ function recordSources(files) {
 }
 
 async function build() {
-  const { build: esbuild } = await import('esbuild');
+  const { build: esbuild } = require('esbuild');
   mkdirSync(BUILD_DIR, { recursive: true });
   rmSync(INFO_FILE, { force: true });
   const files = {};
@@ -175,7 +186,7 @@ async function build() {
     // No comments or indentation: a third less to read and compile, and ASCII only (a comment in
     // a dependency holds curly quotes), which V8 holds as one byte per character. Names stay.
     minifyWhitespace: true,
-    // Errors come back in the exception, for one message (scripts/synth.mjs), not printed here.
+    // Errors come back in the exception, for one message (scripts/synth.cjs), not printed here.
     logLevel: 'silent',
     write: false,
     absWorkingDir: ROOT,
@@ -187,18 +198,18 @@ async function build() {
   const synthProgram = await esbuild({ ...options, entryPoints: entries.filter((entry) => !bin.includes(entry)) });
   // bin/ programs contain main.ts too, whose `require.main === module` must stay false there.
   const otherPrograms = await esbuild({ ...options, entryPoints: bin, banner: { js: NOT_MAIN_MODULE } });
-  const outputs = [];
+  const outputs = {};
   for (const file of [...synthProgram.outputFiles, ...otherPrograms.outputFiles]) {
     writeAtomically(file.path, file.contents);
-    outputs.push(relative(BUILD_DIR, file.path).split(sep).join('/'));
+    outputs[relative(BUILD_DIR, file.path).split(sep).join('/')] = statusOf(statSync(file.path));
   }
   writeInfo({ format: INFO_FORMAT, entries, outputs, files });
-  removeLeftovers(outputs);
+  removeLeftovers(Object.keys(outputs));
 }
 
 /**
  * Removes what earlier builds wrote and this one did not (an entry point that is gone, the
- * startup snapshot of older versions). Code caches (scripts/synth.mjs) stay: each knows its bundle.
+ * startup snapshot of older versions). Code caches (scripts/synth.cjs) stay: each knows its bundle.
  */
 function removeLeftovers(outputs) {
   const keep = new Set([...outputs, relative(BUILD_DIR, INFO_FILE)]);
@@ -219,11 +230,11 @@ function writeAtomically(path, contents) {
   renameSync(partial, path);
 }
 
-if (resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
-  try {
-    await ensureBuilt({ force: process.argv.includes('--force'), log: (line) => console.error(line) });
-  } catch (error) {
+module.exports = { BUILD_DIR, NOT_MAIN_MODULE, staleReason, ensureBuilt, build };
+
+if (require.main === module) {
+  ensureBuilt({ force: process.argv.includes('--force'), log: (line) => console.error(line) }).catch((error) => {
     console.error(`build failed: ${error.message}`);
     process.exitCode = 1;
-  }
+  });
 }
