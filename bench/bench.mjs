@@ -117,14 +117,14 @@ function differences(distDir, yaml) {
   const theirs = parseAllDocuments(yaml).map((doc) => doc.toJS());
   const generated = new Map(theirs.filter((o) => ['ConfigMap', 'Secret'].includes(o.kind)).map((o) => [o.metadata.name, o.metadata.name.replace(/-[a-z0-9]{10}$/, '')]));
   const unhash = (value) => (typeof value === 'string' ? generated.get(value) ?? value : value);
-  const byKey = (objects, normalize) => new Map(objects.map((o) => normalize(o)).map((o) => [`${o.kind}/${o.metadata.name}`, o]));
   const normalize = (object) => {
     const copy = prune(mapStrings(object, unhash));
     if (copy.kind === 'Secret') copy.data = Object.fromEntries(Object.entries(copy.data ?? {}).map(([k, v]) => [k, Buffer.from(v.replace(/\s/g, ''), 'base64').toString('utf8')]));
     return copy;
   };
-  const a = byKey(ours, normalize);
-  const b = byKey(theirs, normalize);
+  const byKey = (objects) => new Map(objects.map(normalize).map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+  const a = byKey(ours);
+  const b = byKey(theirs);
   const found = [];
   for (const key of new Set([...a.keys(), ...b.keys()])) {
     if (!a.has(key) || !b.has(key)) found.push(`${key}: only in ${a.has(key) ? 'synth' : 'kustomize'}`);
