@@ -4,13 +4,12 @@
 // cdk8s resolves and validates the whole App for every Chart it renders, so an App of N Charts
 // costs N². Here every environment is one App with one Chart, and the services are constructs
 // inside it: N services cost N.
-import { validateObjects } from '../lib/validate';
 import { readFileSync } from 'fs';
-import { App, Chart } from 'cdk8s';
-import { SynthOptions, synthEnvironments, taskApiProps } from '../main';
+import * as kplus from 'cdk8s-plus-27';
 import { ENVIRONMENTS, selectEnvironments } from '../lib/environments';
-import { manifestFiles, writeEnvironment } from '../lib/output';
-import { TaskApiApp } from '../lib/task-api-app';
+import { manifestFiles, writeEnvironment } from '../lib/synth/output';
+import { SynthOptions, synthEnvironments, taskApiProps } from '../lib/synth/pipeline';
+import { TaskApiApp } from '../lib/constructs/task-api-app';
 
 /** One environment of the fleet, synthesized. */
 export interface SynthesizedFleet {
@@ -28,23 +27,24 @@ export function fleetServiceNames(count: number): string[] {
 /**
  * Synthesizes every service in each named environment: one Chart per environment, one
  * TaskApiApp per service, named after the service, in its own namespace `<service>-<environment>`.
- * The environment's layers are the ones `npm run synth` resolves (synthEnvironments, which also
- * reports the problems of every environment before anything is built), so every service gets the
- * environment's configuration and secrets. Yields one environment at a time, so that a caller
- * that writes and drops each keeps one environment's objects in memory, not all of them.
+ * It is the pipeline `npm run synth` runs (synthEnvironments: resolution, problems of every
+ * environment reported before anything is built, validation) with a builder of its own, so every
+ * service gets the environment's configuration and secrets.
  */
-export function* synthFleet(environments: readonly string[], services: readonly string[], options: SynthOptions): Generator<SynthesizedFleet> {
-  const settingsOf = options.environments ?? ENVIRONMENTS;
-  for (const { environment, layers, taskApi } of synthEnvironments(environments, options)) {
-    const chart = new Chart(new App(), environment);
-    const props = taskApiProps(settingsOf[environment], layers, taskApi.layers.secretBackend);
-    const apps = services.map((name) => new TaskApiApp(chart, name, { ...props, name, namespace: `${name}-${environment}` }));
-    const objects = chart.toJson();
-    // As synth does: nothing is written that the API server would reject.
-    const problems = validateObjects(objects);
-    if (problems.length > 0) throw new Error(problems.map((problem) => `${environment}: ${problem}`).join('\n'));
-    yield { environment, services: apps, objects };
-  }
+export function synthFleet(environments: readonly string[], services: readonly string[], options: SynthOptions): SynthesizedFleet[] {
+  const apps = new Map<string, TaskApiApp[]>();
+  const synthesized = synthEnvironments(environments, {
+    ...options,
+    build: (chart, context) => {
+      const props = taskApiProps(context);
+      apps.set(context.environment, services.map((name) => {
+        const namespace = `${name}-${context.environment}`;
+        new kplus.Namespace(chart, `${name}-namespace`, { metadata: { name: namespace } });
+        return new TaskApiApp(chart, name, { ...props, name, namespace });
+      }));
+    },
+  });
+  return synthesized.map(({ environment, objects }) => ({ environment, services: apps.get(environment) ?? [], objects }));
 }
 
 /**

@@ -1,8 +1,8 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { GuardRailExceptions } from './guard-rails';
-import type { RemoteRef, SecretStoreRef } from './external-secret';
-import type { SecretBackendName } from './secret-backend';
+import { GuardRailExceptions } from './config/guard-rails';
+import type { RemoteRef, SecretStoreRef } from './secrets/external';
+import type { SecretBackendName } from './secrets/backend';
 
 /** What differs between environments besides their env files. */
 export interface EnvironmentSettings {
@@ -94,6 +94,12 @@ export const GUARD_RAIL_EXCEPTIONS: GuardRailExceptions = {
   // e.g. 'MAX_TOKENS_PER_REQUEST', // a count, not a credential
   notSecret: [],
   inBothLayers: [],
+  // Keys an env/<environment>.env may add although env/defaults.env lacks them, e.g.
+  // 'DEBUG_SQL', // dev only: production must not even have a default for it
+  notInDefaults: [],
+  // Loader and runtime variables set on purpose, e.g.
+  // 'NODE_OPTIONS', // --max-old-space-size only; reviewed: no --require, no --import
+  runtimeVariables: [],
 };
 
 /** The environment synthesized when TASK_API_ENV is not set. */

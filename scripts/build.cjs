@@ -4,7 +4,7 @@
 //
 //   build/main.js       main.ts bundled with its dependencies into one CommonJS file, without
 //                       whitespace or comments: a run reads one module instead of a few hundred.
-//   build/lib/schema-models.js, build/lib/crd-models.js  the schema validators alone, for the
+//   build/lib/synth/schema-models.js, build/lib/synth/crd-models.js  the schema validators alone, for the
 //                       tests (jest loads these bundles: the CRD models are ESM-only, which jest's
 //                       CommonJS cannot load).
 //   build/bin/<x>.js    the same for each bin/*.ts: `npm run explain` and `npm run plan`.
@@ -53,7 +53,7 @@ function entryPoints() {
   } catch {
     // no bin/
   }
-  return ['main.ts', 'lib/schema-models.ts', 'lib/crd-models.ts', ...bin];
+  return ['main.ts', 'lib/synth/schema-models.ts', 'lib/synth/crd-models.ts', ...bin];
 }
 
 /** The parts of a file status that any change to the file changes (ctime included). */

@@ -30,12 +30,14 @@ describe('a user mistake ends in one message, exit 1, and dist/ exactly as it wa
     ['invalid UTF-8', write('dev.env', Buffer.from([0x41, 0x3d, 0xff, 0x0a])), {}, 'env/dev.env:1: the line is not valid UTF-8'],
     ['a NUL byte', append('dev.secrets.env', `NUL_SECRET=${CANARY}\u0000\n`), {}, 'env/dev.secrets.env:10: NUL_SECRET: the line holds a control character'],
     ['an unterminated quote', append('dev.secrets.env', `OPEN="${CANARY}\n`), {}, 'env/dev.secrets.env:10: OPEN: the quoted value is never closed'],
+    ['a "#" that dotenv would cut a value at', append('dev.secrets.env', `CANARY_SECRET_2=${CANARY}#x\n`), {},
+      'env/dev.secrets.env:10: CANARY_SECRET_2: \'#\' in an unquoted value starts a comment for dotenv'],
     ['__proto__', append('dev.env', '__proto__=1\n'), {}, 'env/dev.env:5: "__proto__" cannot be used as a key'],
     ['a secret-looking key in the environment file', append('dev.env', `STRIPE_API_KEY=${CANARY}\n`), {},
-      'env/dev.env:5: STRIPE_API_KEY looks like a secret (its name contains "api_key"): move it to env/dev.secrets.env'],
+      'env/dev.env:5: STRIPE_API_KEY: looks like a secret (its name contains "api_key"); move it to env/dev.secrets.env'],
     ['a token-looking value in the defaults', append('defaults.env', `UPSTREAM=ghp_${'x'.repeat(36)}\n`), {},
-      'env/defaults.env:10: UPSTREAM looks like a secret (its value looks like a GitHub token)'],
-    ['a key in both layers', append('dev.env', 'CANARY_SECRET=plain\n'), {}, 'env/dev.env:5: CANARY_SECRET is also set in the secrets layer'],
+      'env/defaults.env:10: UPSTREAM: looks like a secret (its value looks like a GitHub token)'],
+    ['a key in both layers', append('dev.env', 'CANARY_SECRET=plain\n'), {}, 'env/dev.env:5: CANARY_SECRET: is also set in the secrets layer'],
     ['an empty secret', (root) => addDevSecret(join(root, 'env'), 'EMPTY_SECRET', ''), {}, 'dev: missing or empty secrets: EMPTY_SECRET.'],
     ['a secrets-file key the .example does not list', append('dev.secrets.env', 'DATABASE_PASWORD=fake-typo\n'), {},
       'env/dev.secrets.env:10: this key is not listed in env/dev.secrets.env.example: a typo, or a line of an unquoted multi-line value?'],
@@ -45,7 +47,8 @@ describe('a user mistake ends in one message, exit 1, and dist/ exactly as it wa
       'staging: missing or empty secrets: DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET, TASK_API_HASH_KEY, GITHUB_USERNAME, GITHUB_TOKEN. Put them in env/staging.secrets.env (or, synthesizing this environment alone, set them as environment variables).\n  production: missing or empty secrets: DATABASE_PASSWORD'],
     ['an unknown environment', () => undefined, { TASK_API_ENV: 'dev,qa' }, 'TASK_API_ENV names an unknown environment: "qa"; known: dev, staging, production (or all)'],
     ['a path as environment name', () => undefined, { TASK_API_ENV: '../etc' }, 'TASK_API_ENV names an unknown environment: "../etc"'],
-    ['data over 1 MiB', append('dev.env', `HUGE=${'x'.repeat(1024 * 1024)}\n`), {}, 'dev: ConfigMap task-api-config: data: 1048625 bytes is over the 1 MiB limit of a ConfigMap'],
+    ['data over 1 MiB', append('dev.env', `HUGE=${'x'.repeat(1024 * 1024)}\n`), {},
+      "env/dev.env:5: HUGE: the largest value (1048576 bytes) of dev's ConfigMap, whose data is 1048625 bytes, over the 1048576 (1 MiB) the API server accepts; next largest: env/dev.env:3: API_BASE_URL"],
   ])('%s', (_, breakIt, env, message) => {
     const root = project();
     const before = distState(root);
@@ -79,10 +82,10 @@ describe('secrets are never printed', () => {
       `DATABASE_PASSWORD=${CANARY}`, `OPENAI_API_KEY=${CANARY}-2`, `REDIS_URL=${CANARY}-3`, `WEBHOOK_SECRET=${CANARY}-4`,
       `TASK_API_HASH_KEY=${CANARY}-5`, 'GITHUB_USERNAME=fake-user', `GITHUB_TOKEN=${CANARY}-6`, '',
     ].join('\n'));
-    appendFileSync(join(root, 'env', 'dev.env'), 'export PORTABILITY_NOTE="quoted"\n');
+    appendFileSync(join(root, 'env', 'dev.env'), 'PORTABILITY_NOTE=fake # a comment kubectl would keep\n');
     const result = run(root, { TASK_API_ENV: 'dev,staging' });
     expect(result.status).toBe(0);
-    expect(result.stderr).toContain('warning: env/dev.env:5: PORTABILITY_NOTE: kubectl --from-env-file would read this line differently');
+    expect(result.stderr).toContain("warning: env/dev.env:5: PORTABILITY_NOTE: the text from '#' on is a comment");
     const printed = result.stdout + result.stderr;
     expect(printed).not.toContain(CANARY);
     expect(printed).not.toContain(CANARY_B64.slice(0, 16));
@@ -92,10 +95,11 @@ describe('secrets are never printed', () => {
 describe('warnings do not stop synth', () => {
   test('a ConfigMap over 256 KiB is written, with a warning about client-side apply', () => {
     const root = project();
-    append('dev.env', `LARGE=${'x'.repeat(300 * 1024)}\n`)(root);
+    append('defaults.env', `LARGE=${'x'.repeat(300 * 1024)}\n`)(root);
     const result = run(root);
     expect(result.status).toBe(0);
-    expect(result.stderr).toBe('warning: dev: ConfigMap task-api-config is over 256 KiB: client-side kubectl apply will fail on it; use kubectl apply --server-side\n');
+    expect(result.stderr).toMatch(/^warning: env\/defaults\.env:10: LARGE: the largest value \(307200 bytes as written\) of dev's ConfigMap task-api-config, which is \d+ bytes as JSON, over the 262144 \(256 KiB\) that client-side kubectl apply can store; next largest: env\/dev\.env:3: API_BASE_URL \(21 bytes\), env\/dev\.env:4: NODE_ENV \(11 bytes\); use kubectl apply --server-side, or make these values smaller\n$/);
+    expect(result.stderr.split('\n').filter((line) => line !== '')).toHaveLength(1);
     expect(readFileSync(join(root, 'dist', 'dev', '1-configmap-task-api-config.yaml'), 'utf8')).toContain('LARGE: ');
   });
 });

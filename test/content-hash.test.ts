@@ -1,4 +1,4 @@
-import { canonicalData, contentHash, keyedContentHash } from '../lib/content-hash';
+import { canonicalData, contentHash, keyedContentHash } from '../lib/config/content-hash';
 
 describe('content hashes', () => {
   test('key order does not matter', () => {

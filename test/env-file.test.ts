@@ -1,8 +1,10 @@
-import { writeFileSync } from 'fs';
+import { appendFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import fc from 'fast-check';
-import { EnvEntry, parseEnvFile, readEnvFile } from '../lib/env-file';
-import { folderWith } from './support';
+import { parse as dotenvParse } from 'dotenv';
+import { EnvEntry, parseEnvFile, readEnvFile } from '../lib/config/env-file';
+import { synthEnvironments } from '../lib/synth/pipeline';
+import { committedEnvDir, fakeSecrets, folderWith } from './support';
 
 describe('parseEnvFile', () => {
   test('reads KEY=value lines with their line numbers, skipping blanks and comments', () => {
@@ -73,29 +75,159 @@ describe('parseEnvFile', () => {
     expect({ ...record }).toEqual({ toString: '1', valueOf: '2', hasOwnProperty: '3' });
   });
 
-  test('points out, by key, the lines kubectl --from-env-file reads differently', () => {
-    const notes = parseEnvFile([
+  test('points out, by key, an inline comment and spaces around an unquoted value, which kubectl keeps', () => {
+    const entries = parseEnvFile([
       'PLAIN=same for both',
-      'QUOTED="x"',
       'COMMENTED=x # note',
+      'TABBED=x\t# note',
+      'SPACED=  x  ',
+      'EMPTY_COMMENTED= # nothing set',
+    ].join('\n'), 'f.env');
+    expect(entries.map((e) => [e.key, e.value])).toEqual([['PLAIN', 'same for both'], ['COMMENTED', 'x'], ['TABBED', 'x'], ['SPACED', 'x'], ['EMPTY_COMMENTED', '']]);
+    expect(entries.flatMap((e) => e.notes)).toEqual([
+      "f.env:2: COMMENTED: the text from '#' on is a comment, which kubectl --from-env-file would keep in the value; put comments on a line of their own",
+      "f.env:3: TABBED: the text from '#' on is a comment, which kubectl --from-env-file would keep in the value; put comments on a line of their own",
+      'f.env:4: SPACED: the spaces around the value are dropped (kubectl --from-env-file keeps them); quote the value if they belong to it',
+      "f.env:5: EMPTY_COMMENTED: the text from '#' on is a comment, which kubectl --from-env-file would keep in the value; put comments on a line of their own",
+    ]);
+  });
+
+  test('quotes, export, spaces before "=" and multi-line values are read as written, without a note', () => {
+    const entries = parseEnvFile([
+      'DOUBLE="Xy7#fake kP2"',
+      "SINGLE='  fake # not a comment  '",
+      'BACKQUOTED=`fake "and" \'quotes\'`',
       'export EXPORTED=1',
       'SPACED = 1',
+      'COMMENT_AFTER="fake" # a comment',
       'MULTI="a',
       'b"',
-    ].join('\n'), 'f.env').flatMap((e) => e.notes);
-    expect(notes).toEqual([
-      'f.env:2: QUOTED: kubectl --from-env-file would read this line differently (quotes: kubectl keeps them in the value)',
-      "f.env:3: COMMENTED: kubectl --from-env-file would read this line differently ('#' starts a comment for dotenv only)",
-      "f.env:4: EXPORTED: kubectl --from-env-file would read this line differently (an 'export ' prefix)",
-      "f.env:5: SPACED: kubectl --from-env-file would read this line differently (space before '=', spaces around the value: kubectl keeps them)",
-      'f.env:6: MULTI: kubectl --from-env-file would read this line differently (a value over several lines)',
+      'ESCAPES="line1\\nline2\\rend"',
+    ].join('\n'), 'f.env');
+    expect(entries.map((e) => [e.key, e.value])).toEqual([
+      ['DOUBLE', 'Xy7#fake kP2'], ['SINGLE', '  fake # not a comment  '], ['BACKQUOTED', 'fake "and" \'quotes\''],
+      ['EXPORTED', '1'], ['SPACED', '1'], ['COMMENT_AFTER', 'fake'], ['MULTI', 'a\nb'], ['ESCAPES', 'line1\nline2\rend'],
     ]);
+    expect(entries.flatMap((e) => e.notes)).toEqual([]);
   });
 
   test('points out a valid key that is not a strict environment variable name', () => {
     expect(parseEnvFile('1ST_KEY=1', 'f.env')[0].notes).toEqual([
       'f.env:1: 1ST_KEY is not a strict environment variable name; clusters before 1.32 skip it in envFrom',
     ]);
+  });
+});
+
+describe('lines dotenv would read other than as written are errors', () => {
+  // Each row: a line, and what dotenv.parse makes of it (checked below, so a dotenv that changes
+  // its mind shows here), against what the line says.
+  const CUT_AT_HASH: ReadonlyArray<readonly [string, string]> = [
+    ['DATABASE_PASSWORD=Xy7#kP2!q', 'Xy7'],
+    ['DATABASE_PASSWORD=#fake', ''],
+    ['DATABASE_PASSWORD=fake#', 'fake'],
+    ['DATABASE_PASSWORD=fake#x # a comment', 'fake'],
+    ['DATABASE_PASSWORD=fake\u00a0#x', 'fake'],
+    ['DATABASE_PASSWORD=  fake#x', 'fake'],
+  ];
+
+  test.each(CUT_AT_HASH)('%j: dotenv cuts it at "#", so it stops synth with file:line and key, saying to quote it', (line, dotenvReads) => {
+    expect(dotenvParse(line).DATABASE_PASSWORD).toBe(dotenvReads);
+    for (const sensitive of [false, true]) {
+      const attempt = () => parseEnvFile(`A=1\n${line}\n`, 'env/staging.secrets.env', { sensitive });
+      expect(attempt).toThrow(/^env\/staging\.secrets\.env:2: DATABASE_PASSWORD: '#' in an unquoted value starts a comment for dotenv, which would cut the value there \(kubectl and a shell keep it\): quote the value, DATABASE_PASSWORD="\.\.\."$/);
+      expect(attempt).not.toThrow(/fake|Xy7|kP2/);
+    }
+  });
+
+  test.each(['defaults.env', 'staging.env', 'staging.secrets.env', 'staging.secrets.env.example'])(
+    'in env/%s, it stops synth', (name) => {
+      const envDir = committedEnvDir();
+      writeFileSync(join(envDir, 'staging.secrets.env'), Object.entries(fakeSecrets('staging')).map(([k, v]) => `${k}=${v}\n`).join(''));
+      appendFileSync(join(envDir, name), name.includes('secrets') ? 'DATABASE_PASSWORD_2=Xy7#kP2!q\n' : 'LOG_FORMAT=json#fake\n');
+      expect(() => synthEnvironments(['staging'], { envDir, processEnv: {} }))
+        .toThrow(new RegExp(`^${join(envDir, name).replace(/[.]/g, '\\.')}:\\d+: (DATABASE_PASSWORD_2|LOG_FORMAT): '#' in an unquoted value`));
+    });
+
+  test('the quoting it suggests is one the value can take', () => {
+    expect(() => parseEnvFile('P=fake"x#y', 'f.env')).toThrow(/quote the value, P='\.\.\.'$/);
+    expect(() => parseEnvFile('P=fake\\x#y', 'f.env')).toThrow(/quote the value, P='\.\.\.'$/);
+    expect(() => parseEnvFile('P=it\'s"x#y', 'f.env')).toThrow(/quote the value, P=`\.\.\.`$/);
+    expect(() => parseEnvFile('P="it\'s\\fake"', 'f.env')).toThrow(/keep every character as it is, P=`\.\.\.`$/);
+  });
+
+  const BACKSLASH_IN_DOUBLE_QUOTES: ReadonlyArray<readonly [string, string]> = [
+    ['P="fake\\"quote"', 'fake\\"quote'],
+    ['P="fake\\\\backslash"', 'fake\\\\backslash'],
+    ['P="fake\\\\nnot-a-newline"', 'fake\\\nnot-a-newline'],
+    ['P="fake\\ttab"', 'fake\\ttab'],
+    ['P="fake\\$dollar"', 'fake\\$dollar'],
+    ['P="C:\\fake\\path"', 'C:\\fake\\path'],
+    ['P="fake\\u0041"', 'fake\\u0041'],
+    ['P="fake\\"', 'fake\\'],
+  ];
+
+  test.each(BACKSLASH_IN_DOUBLE_QUOTES)('%j: dotenv keeps the backslash, so it stops synth, saying to use single quotes', (line, dotenvReads) => {
+    expect(dotenvParse(line).P).toBe(dotenvReads);
+    const attempt = () => parseEnvFile(line, 'f.env');
+    expect(attempt).toThrow(/^f\.env:1: P: a backslash in a "-quoted value: dotenv reads only \\n and \\r there and keeps every other backslash \(\\" stays \\"\): use quotes that keep every character as it is, P='\.\.\.'$/);
+    expect(attempt).not.toThrow(/fake/);
+  });
+
+  test('\\n and \\r in double quotes are a newline and a carriage return, as dotenv, Docker Compose and JSON read them', () => {
+    expect(parseEnvFile('P="fake\\nline\\rend"', 'f.env')[0].value).toBe('fake\nline\rend');
+  });
+
+  test('a quote escaped inside single quotes or backquotes, which dotenv keeps with its backslash, stops synth', () => {
+    expect(dotenvParse("P='it\\'s-fake'").P).toBe("it\\'s-fake");
+    expect(() => parseEnvFile("P='it\\'s-fake'", 'f.env')).toThrow(/^f\.env:1: P: a ' inside a '-quoted value: dotenv keeps the backslash before it; quote the value with other quotes, P="\.\.\."$/);
+    expect(() => parseEnvFile('P=`it\\`s-fake`', 'f.env')).toThrow(/^f\.env:1: P: a ` inside a `-quoted value: dotenv keeps the backslash before it; quote the value with other quotes, P="\.\.\."$/);
+    expect(() => parseEnvFile("P='it\\'s-fake'", 'f.env')).not.toThrow(/fake/);
+  });
+
+  test('a backslash is literal between single quotes and in an unquoted value, as for kubectl and a shell', () => {
+    expect(toRecord(parseEnvFile("A='C:\\fake\\n'\nB=C:\\fake\\n\nC='\\'", 'f.env'))).toEqual(Object.assign(Object.create(null), {
+      A: 'C:\\fake\\n', B: 'C:\\fake\\n', C: '\\',
+    }));
+  });
+});
+
+describe('characters that would not reach the cluster as they look', () => {
+  test.each([
+    ['NEL (U+0085)', '\u0085'], ['a C1 control (U+0080)', '\u0080'], ['a C1 control (U+009F)', '\u009f'],
+  ])('%s in a value stops synth, naming file, line and key', (_name, character) => {
+    expect(() => parseEnvFile(`A=1\nB=fake${character}value\n`, 'f.env')).toThrow(/^f\.env:2: B: the line holds a control character/);
+  });
+
+  test.each([
+    ['U+2028', '\u2028'], ['U+2029', '\u2029'],
+  ])('the line separator %s, in a value or a quoted value, stops synth, naming file, line and key', (_name, character) => {
+    for (const text of [`A=1\nB=fake${character}value\n`, `A=1\nB='fake${character}value'\n`, `A=1\nB="fake\nx${character}"\n`]) {
+      expect(() => parseEnvFile(text, 'f.env')).toThrow(/^f\.env:\d: B: the line holds a line break other than \\n/);
+    }
+  });
+
+  test('a line break or a bidi control in a comment stops synth too: the comment could pass for a KEY=value line', () => {
+    expect(() => parseEnvFile('A=1\n# note\u2028B=2\n', 'f.env')).toThrow(/^f\.env:2: the line holds a line break other than \\n/);
+    expect(() => parseEnvFile('A=1\n# note\rB=2\n', 'f.env')).toThrow(/^f\.env:2: the line holds a line break other than \\n/);
+    expect(() => parseEnvFile('# \u2066B=2\u2069\nA=1\n', 'f.env')).toThrow(/^f\.env:1: the line holds a bidirectional override or isolate/);
+  });
+
+  test.each(['202A', '202B', '202C', '202D', '202E', '2066', '2067', '2068', '2069'])(
+    'the bidi control U+%s in a value stops synth, naming file, line and key', (codePoint) => {
+      const character = String.fromCodePoint(parseInt(codePoint, 16));
+      expect(() => parseEnvFile(`URL=https://fake${character}.example.com`, 'f.env'))
+        .toThrow(/^f\.env:1: URL: the line holds a bidirectional override or isolate \(U\+202A-U\+202E, U\+2066-U\+2069\)/);
+    });
+
+  test('U+FFFE and U+FFFF, which YAML does not allow, stop synth, naming file, line and key', () => {
+    for (const character of ['\ufffe', '\uffff']) {
+      expect(() => parseEnvFile(`A=1\nB='fake${character}'\n`, 'f.env')).toThrow('f.env:2: B: the line holds U+FFFE or U+FFFF, which YAML does not allow');
+    }
+  });
+
+  test('tab, no-break spaces, zero-width and other format characters are accepted in values', () => {
+    const value = 'a\tb\u00a0c\u200bd\u200de\ufefff\u00adg\u200eh';
+    expect(parseEnvFile(`A=${value}`, 'f.env')[0].value).toBe(value);
   });
 });
 

@@ -1,27 +1,32 @@
 import { appendFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { synthEnvironments, SynthesizedEnvironment } from '../main';
-import { explainEnvironment, main, renderComparison, renderContainer } from '../lib/explain';
+import { synthEnvironments, SynthesizedEnvironment } from '../lib/synth/pipeline';
+import { explainEnvironment, main, renderComparison, renderContainer } from '../lib/review/explain';
 import { outputFor } from '../lib/terminal';
 import { project, runBuilt, writeSecretsFile } from './cli-support';
-import { addDevSecret, committedEnvDir, fakeSecrets } from './support';
+import { addDevSecret, committedEnvDir, fakeSecrets, findObject } from './support';
 
 function synthDev(envDir = committedEnvDir(), inBothLayers: string[] = []): SynthesizedEnvironment {
   return synthEnvironments(['dev'], { envDir, processEnv: {}, exceptions: { notSecret: [], inBothLayers } })[0];
 }
 
+/** The Task API container's explanation among an environment's. */
+function taskApi(synthesized: SynthesizedEnvironment) {
+  const found = explainEnvironment(synthesized).find((e) => e.workload === 'Deployment task-api' && e.container === 'task-api');
+  if (!found) throw new Error('no explanation of Deployment task-api, container task-api');
+  return found;
+}
+
 function varsOf(synthesized: SynthesizedEnvironment) {
-  const [explanation] = explainEnvironment(synthesized);
-  return Object.fromEntries(explanation.vars.map((v) => [v.name, v]));
+  return Object.fromEntries(taskApi(synthesized).vars.map((v) => [v.name, v]));
 }
 
 const PLAIN = outputFor(false, {});
 const TERMINAL = outputFor(true, {});
 
 describe('explainEnvironment', () => {
-  test('explains the one container of dev, each key traced to its env file line', () => {
-    const explanations = explainEnvironment(synthDev());
-    expect(explanations.map((e) => [e.environment, e.workload, e.container, e.namespace])).toEqual([['dev', 'Deployment task-api', 'task-api', 'task-api-dev']]);
+  test("explains the Task API's container in dev, each key traced to its env file line", () => {
+    expect(taskApi(synthDev())).toMatchObject({ environment: 'dev', namespace: 'task-api-dev', problems: [] });
     const vars = varsOf(synthDev());
     expect(vars.LOG_LEVEL).toMatchObject({ value: 'debug', from: expect.stringMatching(/dev\.env:2 \(environment\) via ConfigMap task-api-config$/) });
     expect(vars.LOG_LEVEL.overrides).toEqual([expect.stringMatching(/defaults\.env:3 \(defaults\)$/)]);
@@ -44,9 +49,19 @@ describe('explainEnvironment', () => {
     ]);
   });
 
+  test('a secret only the process environment holds is traced to its variable; one both hold alike, to the file', () => {
+    const envDir = committedEnvDir();
+    appendFileSync(join(envDir, 'dev.secrets.env.example'), 'EXTRA_TOKEN=\n');
+    const processEnv = { EXTRA_TOKEN: 'fake-ci-extra-token', DATABASE_PASSWORD: 'fake-dev-database-password' };
+    const vars = varsOf(synthEnvironments(['dev'], { envDir, processEnv })[0]);
+    expect(vars.EXTRA_TOKEN.from).toBe('$EXTRA_TOKEN (process environment) via Secret task-api-secrets');
+    expect(vars.DATABASE_PASSWORD.from).toBe(`${join(envDir, 'dev.secrets.env')}:3 (secrets) via Secret task-api-secrets`);
+    expect(vars.DATABASE_PASSWORD.overrides).toEqual([]);
+  });
+
   test('follows a prefix and $(VAR) expansion in the pod template, with provenance', () => {
     const synthesized = synthDev();
-    const container = synthesized.objects.find((o) => o.kind === 'Deployment').spec.template.spec.containers[0];
+    const container = findObject(synthesized.objects, 'Deployment', 'task-api').spec.template.spec.containers[0];
     container.envFrom[1].prefix = 'SECRET_';
     container.env = [
       { name: 'LOG_LEVEL', value: 'pinned-$(LOG_LEVEL)' },
@@ -66,7 +81,7 @@ describe('explainEnvironment', () => {
 
 describe('rendering', () => {
   test('plain output: one KEY=value line per variable, secrets masked, no colour or padding', () => {
-    const lines = renderContainer(explainEnvironment(synthDev())[0], PLAIN);
+    const lines = renderContainer(taskApi(synthDev()), PLAIN);
     expect(lines[0]).toBe('dev: Deployment task-api, container task-api (namespace task-api-dev)');
     expect(lines).toContainEqual(expect.stringMatching(/^LOG_LEVEL=debug {2}# \S*dev\.env:2 \(environment\) via ConfigMap task-api-config; overrides \S*defaults\.env:3 \(defaults\)$/));
     expect(lines).toContainEqual(expect.stringMatching(/^DATABASE_PASSWORD=<secret, 26 bytes> {2}# /));
@@ -78,9 +93,9 @@ describe('rendering', () => {
   });
 
   test('terminal output: aligned columns in colour, and NO_COLOR keeps the alignment only', () => {
-    const coloured = renderContainer(explainEnvironment(synthDev())[0], TERMINAL);
+    const coloured = renderContainer(taskApi(synthDev()), TERMINAL);
     expect(coloured.join('\n')).toMatch(/\x1b\[35m<secret, 26 bytes>\x1b\[0m/);
-    const plain = renderContainer(explainEnvironment(synthDev())[0], outputFor(true, { NO_COLOR: '1' }));
+    const plain = renderContainer(taskApi(synthDev()), outputFor(true, { NO_COLOR: '1' }));
     expect(plain.join('\n')).not.toMatch(/\x1b\[/);
     const valueAt = plain[1].indexOf('VALUE');
     const line = (key: string) => plain.find((l) => l.trimStart().startsWith(`${key} `))!;
@@ -92,13 +107,12 @@ describe('rendering', () => {
   test('the comparison shows per key whether environments agree, differ or lack it, secrets masked', () => {
     const envDir = committedEnvDir();
     appendFileSync(join(envDir, 'staging.env'), 'ONLY_STAGING=yes\n');
-    const processEnv = { GITHUB_USERNAME: 'fake-user', GITHUB_TOKEN: 'fake-token' };
     for (const environment of ['staging', 'production']) {
       const secrets = { ...fakeSecrets(environment), OPENAI_API_KEY: 'fake-shared-key' };
       writeFileSync(join(envDir, `${environment}.secrets.env`), Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`).join(''));
     }
-    const explanations = synthEnvironments(['staging', 'production'], { envDir, processEnv }).flatMap(explainEnvironment);
-    const lines = renderComparison(explanations, PLAIN);
+    const explanations = synthEnvironments(['staging', 'production'], { envDir, processEnv: {} }).flatMap(explainEnvironment);
+    const lines = renderComparison(explanations.filter((e) => e.workload === 'Deployment task-api'), PLAIN);
     expect(lines).toEqual([
       'Deployment task-api, container task-api, across staging, production',
       'API_BASE_URL: staging=https://staging.api.example.com production=https://api.example.com  # differs',
@@ -150,7 +164,7 @@ describe('npm run explain (build/bin/explain.js)', () => {
   test('explains dev by default, in plain text when stdout is not a terminal', () => {
     const result = runBuilt('bin/explain.js', project());
     expect(result.status).toBe(0);
-    expect(result.stdout.split('\n')[0]).toBe('dev: Deployment task-api, container task-api (namespace task-api-dev)');
+    expect(result.stdout.split('\n')).toContain('dev: Deployment task-api, container task-api (namespace task-api-dev)');
     expect(result.stdout).not.toMatch(/\x1b\[/);
   });
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { Chart } from 'cdk8s';
 import { fleetServiceNames, synthFleet } from '../bench/fleet';
-import { synthEnvironments } from '../main';
+import { synthEnvironments } from '../lib/synth/pipeline';
 import { committedEnvDir, fakeSecrets, findObject } from './support';
 
 /** The committed env files plus fake staging and production secrets files. */

@@ -1,4 +1,4 @@
-import { effectiveEnvironment, expand, NamespaceData } from '../lib/kubelet-env';
+import { effectiveEnvironment, expand, NamespaceData } from '../lib/review/kubelet-env';
 
 const DATA: NamespaceData = {
   configMaps: {

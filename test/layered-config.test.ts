@@ -1,13 +1,16 @@
-import { Testing } from 'cdk8s';
+import { Cron, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { contentHash, keyedContentHash } from '../lib/content-hash';
-import { CONFIG_HASH_ANNOTATION, LayeredConfig, SECRET_HASH_ANNOTATION } from '../lib/layered-config';
+import { contentHash, keyedContentHash } from '../lib/config/content-hash';
+import { CONFIG_HASH_ANNOTATION, LayeredConfig } from '../lib/constructs/layered-config';
+import { SECRET_HASH_ANNOTATION, SecretBackend } from '../lib/secrets/backend';
+import { PlainSecretBackend } from '../lib/secrets/plain';
+import { ExternalSecretBackend, RELOADER_SECRETS_ANNOTATION } from '../lib/secrets/external';
 import { decodeData, findObject } from './support';
 
 function setup(config: Record<string, string> = { LOG_LEVEL: 'info' }, secrets: Record<string, string> = { DATABASE_PASSWORD: 'fake-pw' }) {
   const chart = Testing.chart();
   const layers = new LayeredConfig(chart, 'Config', {
-    namespace: 'ns', configMapName: 'cfg', secretName: 'sec', config, secrets, hashKey: 'fake-hash-key',
+    namespace: 'ns', configMapName: 'cfg', secretName: 'sec', config, secrets, secretBackend: new PlainSecretBackend({ hashKey: 'fake-hash-key' }),
   });
   const deployment = new kplus.Deployment(chart, 'Deployment', { metadata: { name: 'app' } });
   const container = deployment.addContainer({ image: 'ghcr.io/o/task-api:1', portNumber: 8000 });
@@ -64,13 +67,86 @@ describe('LayeredConfig', () => {
   test('with the external backend it takes no values: they stay in the secret store', () => {
     const chart = Testing.chart();
     const layers = new LayeredConfig(chart, 'Config', {
-      namespace: 'ns', configMapName: 'cfg', secretName: 'sec', config: {}, secrets: {}, hashKey: '',
-      secretBackend: {
-        kind: 'external', store: { name: 'store', kind: 'SecretStore' }, remoteRef: (key) => ({ key }),
-        refreshInterval: '1h', keys: ['DATABASE_PASSWORD'], pullSecret: false,
-      },
+      namespace: 'ns', configMapName: 'cfg', secretName: 'sec', config: {}, secrets: {},
+      storedSecretKeys: ['DATABASE_PASSWORD'],
+      secretBackend: new ExternalSecretBackend({ store: { name: 'store', kind: 'SecretStore' }, remoteRef: (key) => ({ key }) }),
     });
     expect(() => layers.addSecret('DATABASE_PASSWORD', 'fake-pw')).toThrow('unable to add the secret "DATABASE_PASSWORD": with the external backend its value stays in the secret store');
     expect(findObject(Testing.synth(chart), 'ExternalSecret', 'sec').spec.data).toEqual([{ secretKey: 'DATABASE_PASSWORD', remoteRef: { key: 'DATABASE_PASSWORD' } }]);
+  });
+});
+
+describe('LayeredConfig.attachTo on any workload', () => {
+  /** Where each kind keeps its pod template. */
+  const podTemplate = (object: any) => (object.kind === 'CronJob' ? object.spec.jobTemplate.spec.template : object.spec.template);
+
+  function everyKind(secretBackend: SecretBackend = new PlainSecretBackend({ hashKey: 'fake-hash-key' })) {
+    const chart = Testing.chart();
+    const layers = new LayeredConfig(chart, 'Config', {
+      namespace: 'ns', configMapName: 'cfg', secretName: 'sec', config: { LOG_LEVEL: 'info' },
+      secrets: secretBackend.holdsValues ? { DATABASE_PASSWORD: 'fake-pw' } : {},
+      storedSecretKeys: secretBackend.holdsValues ? [] : ['DATABASE_PASSWORD'],
+      secretBackend,
+    });
+    const service = new kplus.Service(chart, 'Service', { metadata: { name: 'headless' }, ports: [{ port: 80 }] });
+    const workloads: [string, kplus.Workload][] = [
+      ['Deployment', new kplus.Deployment(chart, 'Deployment', { metadata: { name: 'api' } })],
+      ['StatefulSet', new kplus.StatefulSet(chart, 'StatefulSet', { metadata: { name: 'store' }, service })],
+      ['DaemonSet', new kplus.DaemonSet(chart, 'DaemonSet', { metadata: { name: 'agent' } })],
+      ['Job', new kplus.Job(chart, 'Job', { metadata: { name: 'migrate' } })],
+      ['CronJob', new kplus.CronJob(chart, 'CronJob', { metadata: { name: 'report' }, schedule: Cron.daily() })],
+    ];
+    for (const [, workload] of workloads) layers.attachTo(workload, workload.addContainer({ image: 'ghcr.io/o/task-api:1' }));
+    const objects = Testing.synth(chart);
+    const names = { Deployment: 'api', StatefulSet: 'store', DaemonSet: 'agent', Job: 'migrate', CronJob: 'report' } as const;
+    return workloads.map(([kind]) => findObject(objects, kind, names[kind as keyof typeof names]));
+  }
+
+  test('each of Deployment, StatefulSet, DaemonSet, Job and CronJob gets both hashes and no Service link variables on its own pod template', () => {
+    for (const workload of everyKind()) {
+      const template = podTemplate(workload);
+      expect({ kind: workload.kind, annotations: template.metadata.annotations }).toEqual({
+        kind: workload.kind,
+        annotations: {
+          [CONFIG_HASH_ANNOTATION]: contentHash({ LOG_LEVEL: 'info' }),
+          [SECRET_HASH_ANNOTATION]: keyedContentHash({ DATABASE_PASSWORD: 'fake-pw' }, 'fake-hash-key'),
+        },
+      });
+      expect(template.spec.containers[0].envFrom).toEqual([{ configMapRef: { name: 'cfg' } }, { secretRef: { name: 'sec' } }]);
+      // No Service link variables beside the layers, in every kind's own pod spec.
+      expect(template.spec.enableServiceLinks).toBe(false);
+      // Not on the workload itself: a change there would not roll anything.
+      expect(workload.metadata.annotations).toBeUndefined();
+    }
+  });
+
+  test('several workloads share one LayeredConfig: one ConfigMap and one Secret, the same hashes on every pod template', () => {
+    const chart = Testing.chart();
+    const layers = new LayeredConfig(chart, 'Config', {
+      namespace: 'ns', configMapName: 'cfg', secretName: 'sec', config: { LOG_LEVEL: 'info' }, secrets: { DATABASE_PASSWORD: 'fake-pw' },
+      secretBackend: new PlainSecretBackend({ hashKey: 'fake-hash-key' }),
+    });
+    const api = new kplus.Deployment(chart, 'Api', { metadata: { name: 'api' } });
+    const worker = new kplus.Deployment(chart, 'Worker', { metadata: { name: 'worker' } });
+    const migrate = new kplus.Job(chart, 'Migrate', { metadata: { name: 'migrate' } });
+    for (const workload of [api, worker, migrate]) layers.attachTo(workload, workload.addContainer({ image: 'ghcr.io/o/task-api:1' }));
+    layers.addConfig('ADDED_LATER', 'yes');
+    const objects = Testing.synth(chart);
+    expect(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual(['cfg']);
+    expect(objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name)).toEqual(['sec']);
+    const expected = contentHash({ LOG_LEVEL: 'info', ADDED_LATER: 'yes' });
+    for (const [kind, name] of [['Deployment', 'api'], ['Deployment', 'worker'], ['Job', 'migrate']]) {
+      expect(findObject(objects, kind, name).spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION]).toBe(expected);
+    }
+  });
+
+  test("with the external backend each workload's own metadata names the Secret for Reloader, and no pod template carries a secret hash", () => {
+    const external = new ExternalSecretBackend({ store: { name: 'store', kind: 'SecretStore' }, remoteRef: (key) => ({ key }) });
+    for (const workload of everyKind(external)) {
+      expect({ kind: workload.kind, annotations: workload.metadata.annotations }).toEqual({ kind: workload.kind, annotations: { [RELOADER_SECRETS_ANNOTATION]: 'sec' } });
+      const annotations = podTemplate(workload).metadata.annotations;
+      expect(annotations[CONFIG_HASH_ANNOTATION]).toBe(contentHash({ LOG_LEVEL: 'info' }));
+      expect(annotations[SECRET_HASH_ANNOTATION]).toBeUndefined();
+    }
   });
 });

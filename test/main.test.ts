@@ -1,9 +1,11 @@
 import { spawnSync } from 'child_process';
 import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { synthEnvironments } from '../main';
-import { GuardRailExceptions } from '../lib/guard-rails';
-import { CONFIG_HASH_ANNOTATION, SECRET_HASH_ANNOTATION } from '../lib/layered-config';
+import { synthEnvironments } from '../lib/synth/pipeline';
+import { ENVIRONMENTS } from '../lib/environments';
+import { GuardRailExceptions } from '../lib/config/guard-rails';
+import { CONFIG_HASH_ANNOTATION } from '../lib/constructs/layered-config';
+import { SECRET_HASH_ANNOTATION } from '../lib/secrets/backend';
 import { project, runBuilt, writeSecretsFile } from './cli-support';
 import { addDevSecret, committedEnvDir, decodeData, fakeSecrets, findObject } from './support';
 
@@ -40,7 +42,7 @@ describe('layering across the env files', () => {
     const envDir = committedEnvDir();
     appendFileSync(join(envDir, 'dev.env'), 'SHADOWED=plain\n');
     addDevSecret(envDir, 'SHADOWED', 'fake-secret');
-    expect(() => synthOne('dev', envDir)).toThrow(/dev\.env:5: SHADOWED is also set in the secrets layer/);
+    expect(() => synthOne('dev', envDir)).toThrow(/dev\.env:5: SHADOWED: is also set in the secrets layer/);
     expect(() => synthOne('dev', envDir, {}, { notSecret: [], inBothLayers: ['SHADOWED'] })).not.toThrow();
   });
 
@@ -71,6 +73,17 @@ describe('layering across the env files', () => {
   test('dev needs no registry credentials and then has no pull secret', () => {
     const { objects } = synthOne('dev');
     expect(objects.filter((o) => o.type === 'kubernetes.io/dockerconfigjson')).toEqual([]);
+  });
+
+  test('an environment without a pull secret notes it only for images on the registry', () => {
+    const environments = { dev: { ...ENVIRONMENTS.dev, image: 'docker.io/library/nginx:1.27' } };
+    expect(synthEnvironments(['dev'], { envDir: committedEnvDir(), processEnv: {}, environments })[0].notes).toEqual([]);
+    expect(synthOne('staging').notes).toEqual([]);
+  });
+
+  test('with the external backend, the note on a missing pull secret points to requireRegistryCredentials', () => {
+    const { notes } = synthEnvironments(['dev'], { envDir: committedEnvDir(), processEnv: { TASK_API_SECRET_BACKEND: 'external' } })[0];
+    expect(notes).toEqual([expect.stringMatching(/^no pull secret: Deployment task-api pulls ghcr\.io\/example-org\/task-api:dev .* set requireRegistryCredentials for dev in lib\/environments\.ts/)]);
   });
 
   test('staging gets a pull secret attached to its pods', () => {
@@ -135,19 +148,25 @@ describe('npm run synth (build/main.js)', () => {
     writeSecretsFile(root, 'staging');
     const result = run(root, { TASK_API_ENV: 'dev,staging' });
     expect(result.status).toBe(0);
-    expect(result.out).toMatch(/^dev: 5 objects written to dist\/dev\/$/m);
-    expect(result.out).toMatch(/^staging: 6 objects written to dist\/staging\/$/m);
+    // The summary counts what is in each folder.
+    for (const environment of ['dev', 'staging']) {
+      const written = readdirSync(join(root, 'dist', environment)).length;
+      expect(result.out).toMatch(new RegExp(`^${environment}: ${written} objects written to dist/${environment}/$`, 'm'));
+    }
     expect(result.out).toMatch(/configmap task-api-config +sha256:[0-9a-f]{64}/);
-    expect(result.out).toContain('  pull secret task-api-registry  token from env/staging.secrets.env');
+    expect(result.out).toMatch(/^  pull secret task-api-registry  token from env\/staging.secrets.env$/m);
     expect(result.out).not.toMatch(/fake-(dev|staging)-(database|openai|redis|webhook|github|hash)/);
-    expect(readdirSync(join(root, 'dist', 'staging'))).toEqual([
+    // One file per object, named so that kubectl apply -f takes the Namespace first and the workloads last.
+    const files = readdirSync(join(root, 'dist', 'staging'));
+    expect(files).toEqual(expect.arrayContaining([
       '0-namespace-task-api-staging.yaml',
       '1-configmap-task-api-config.yaml',
       '2-secret-task-api-registry.yaml',
       '2-secret-task-api-secrets.yaml',
       '3-service-task-api.yaml',
       '4-deployment-task-api.yaml',
-    ]);
+    ]));
+    expect(files.filter((f) => f.startsWith('0-'))).toEqual(['0-namespace-task-api-staging.yaml']);
     expect(statSync(join(root, 'dist', 'staging', '2-secret-task-api-secrets.yaml')).mode & 0o777).toBe(0o600);
     expect(readdirSync(join(root, 'dist'))).toEqual(['dev', 'staging']);
   });
@@ -180,18 +199,41 @@ describe('npm run synth (build/main.js)', () => {
     const result = run(root, { TASK_API_ENV: 'staging,production', ...fakeSecrets('staging') });
     expect(result.status).toBe(1);
     expect(result.out).toContain('staging: DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET, TASK_API_HASH_KEY would come from the process environment');
-    expect(result.out).toContain('production: DATABASE_PASSWORD');
+    // production's file holds other values: each is a key with two values.
+    expect(result.out).toContain('env/production.secrets.env:1: DATABASE_PASSWORD: $DATABASE_PASSWORD is set in the process environment too, to a different value');
     expect(result.out).not.toContain('fake-staging');
     expect(run(root, { TASK_API_ENV: 'staging', ...fakeSecrets('staging') }).status).toBe(0);
   });
 
   test("dev uses registry credentials from the shell only when set, and says so", () => {
     const root = project();
-    expect(run(root, {}).out).not.toContain('pull secret');
+    expect(run(root, {}).out).not.toMatch(/^  pull secret/m);
     const withToken = run(root, { GITHUB_USERNAME: 'fake-user', GITHUB_TOKEN: 'fake-dev-shell-token' });
     expect(withToken.status).toBe(0);
     expect(withToken.out).toContain('  pull secret task-api-registry  token from $GITHUB_TOKEN');
     expect(withToken.out).not.toContain('fake-dev-shell-token');
+  });
+
+  test('dev without registry credentials says that it writes no pull secret, what that means and what to set', () => {
+    const root = project();
+    const result = run(root, {});
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(
+      '  no pull secret: Deployment task-api pulls ghcr.io/example-org/task-api:dev without registry credentials. A private image ' +
+      'cannot be pulled (ImagePullBackOff); to attach a pull secret, set both GITHUB_USERNAME and GITHUB_TOKEN (a token with ' +
+      'read:packages), in the shell or env/dev.secrets.env\n');
+  });
+
+  test('dev with only one of the two registry variables says so too, never printing the one set', () => {
+    const result = run(project(), { GITHUB_TOKEN: 'fake-dev-lone-token' });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('  no pull secret: Deployment task-api pulls ghcr.io/example-org/task-api:dev');
+    expect(result.out).not.toContain('fake-dev-lone-token');
+  });
+
+  test('dev with both registry variables has a pull secret and no such note', () => {
+    const result = run(project(), { GITHUB_USERNAME: 'fake-user', GITHUB_TOKEN: 'fake-dev-shell-token' });
+    expect(result.out).not.toContain('no pull secret');
   });
 
   test('an unknown name next to all is still an error', () => {
@@ -208,7 +250,7 @@ describe('npm run synth (build/main.js)', () => {
 
   test('npx cdk8s synth runs the same app into its --output folder', () => {
     const out = join(committedEnvDir(), 'cdk8s-out');
-    // cdk8s.yaml's app (scripts/synth.mjs) rebuilds only when build/ is stale, and `npm test` has
+    // cdk8s.yaml's app (scripts/synth.cjs) rebuilds only when build/ is stale, and `npm test` has
     // just built it.
     const app = readFileSync(join(__dirname, '..', 'cdk8s.yaml'), 'utf8').match(/^app: (.*)$/m)![1];
     const result = spawnSync('npx', ['cdk8s', 'synth', '--no-check-upgrade', '--app', app, '--output', out], {
@@ -217,13 +259,13 @@ describe('npm run synth (build/main.js)', () => {
       encoding: 'utf8',
     });
     expect(result.status).toBe(0);
-    expect(readdirSync(join(out, 'dev'))).toEqual([
+    expect(readdirSync(join(out, 'dev'))).toEqual(expect.arrayContaining([
       '0-namespace-task-api-dev.yaml',
       '1-configmap-task-api-config.yaml',
       '2-secret-task-api-secrets.yaml',
       '3-service-task-api.yaml',
       '4-deployment-task-api.yaml',
-    ]);
+    ]));
   });
 
   test('honours CDK8S_OUTDIR', () => {

@@ -1,5 +1,6 @@
 import { Testing } from 'cdk8s';
-import { dockerConfigJson, imageRegistry, registryHost, RegistryPullSecret } from '../lib/registry-pull-secret';
+import { PlainSecretBackend } from '../lib/secrets/plain';
+import { dockerConfigJson, imageRegistry, registryHost, RegistryPullSecret } from '../lib/constructs/registry-pull-secret';
 import { decodeData, findObject } from './support';
 
 describe('dockerConfigJson', () => {
@@ -26,10 +27,12 @@ describe('dockerConfigJson', () => {
   });
 });
 
+const PLAIN = new PlainSecretBackend({ hashKey: 'fake-hash-key' });
+
 describe('RegistryPullSecret', () => {
   test('is a kubernetes.io/dockerconfigjson Secret with base64 data, for ghcr.io by default', () => {
     const chart = Testing.chart();
-    new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', username: 'fake-user', password: 'fake-token' });
+    new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', username: 'fake-user', password: 'fake-token', secretBackend: PLAIN });
     const secret = findObject(Testing.synth(chart), 'Secret', 'pull');
     expect(secret.type).toBe('kubernetes.io/dockerconfigjson');
     expect(secret.metadata.namespace).toBe('ns');
@@ -39,22 +42,28 @@ describe('RegistryPullSecret', () => {
     });
   });
 
-  test('takes the credentials from GITHUB_USERNAME and GITHUB_TOKEN when props do not give them', () => {
+  test('never reads the process environment: credentials come as props only', () => {
     const chart = Testing.chart();
-    new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', env: { GITHUB_USERNAME: 'env-user', GITHUB_TOKEN: 'fake-env-token' } });
-    const config = JSON.parse(decodeData(findObject(Testing.synth(chart), 'Secret', 'pull'))['.dockerconfigjson']);
-    expect(config.auths['ghcr.io']).toMatchObject({ username: 'env-user', password: 'fake-env-token' });
+    const saved = { ...process.env };
+    process.env.GITHUB_USERNAME = 'env-user';
+    process.env.GITHUB_TOKEN = 'fake-env-token';
+    try {
+      expect(() => new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', secretBackend: PLAIN }))
+        .toThrow('registry credentials for ghcr.io are missing: the plain secret backend needs the username and password');
+    } finally {
+      process.env = saved;
+    }
   });
 
-  test('fails naming GITHUB_TOKEN when the token is missing', () => {
+  test('fails naming the password when it is missing', () => {
     const chart = Testing.chart();
-    expect(() => new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', env: { GITHUB_USERNAME: 'u' } }))
-      .toThrow('registry credentials for ghcr.io are missing: set GITHUB_TOKEN');
+    expect(() => new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', username: 'u', secretBackend: PLAIN }))
+      .toThrow('registry credentials for ghcr.io are missing: the plain secret backend needs the password');
   });
 
   test('serves images on its own registry only', () => {
     const chart = Testing.chart();
-    const pull = new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', username: 'u', password: 'p' });
+    const pull = new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', username: 'u', password: 'p', secretBackend: PLAIN });
     expect(pull.servesImage('ghcr.io/example-org/task-api:1.0.0')).toBe(true);
     expect(pull.servesImage('GHCR.io/example-org/task-api')).toBe(true);
     expect(pull.servesImage('docker.io/library/nginx')).toBe(false);

@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { readSealingCertificate } from '../lib/secret-backend';
-import { parseSealingCertificate, sealData, SealingTarget, sealValue, strictScopeLabel } from '../lib/sealing';
+import { readSealingCertificate } from '../lib/synth/backend-choice';
+import { parseSealingCertificate, sealData, SealingTarget, sealValue, strictScopeLabel } from '../lib/secrets/sealing';
 import { testController, unseal } from './sealing-controller';
 
 const controller = testController();

@@ -2,15 +2,29 @@ import { runBuilt } from './cli-support';
 import { spawnSync } from 'child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { synthEnvironments } from '../main';
-import { keyedContentHash } from '../lib/content-hash';
+import { synthEnvironments } from '../lib/synth/pipeline';
+import { keyedContentHash } from '../lib/config/content-hash';
 import { ENVIRONMENTS, EnvironmentSettings } from '../lib/environments';
-import { CONFIG_HASH_ANNOTATION, RELOADER_SECRETS_ANNOTATION, SECRET_HASH_ANNOTATION } from '../lib/layered-config';
-import { manifestFiles, writeEnvironment } from '../lib/output';
-import { dockerConfigJson } from '../lib/registry-pull-secret';
-import { SEALED_VALUE_HMACS_ANNOTATION } from '../lib/sealed-secret';
-import { chooseSecretBackend, DEFAULT_SECRET_STORE } from '../lib/secret-backend';
+import { CONFIG_HASH_ANNOTATION } from '../lib/constructs/layered-config';
+import { SECRET_HASH_ANNOTATION } from '../lib/secrets/backend';
+import { RELOADER_SECRETS_ANNOTATION } from '../lib/secrets/external';
+import { manifestFiles, writeEnvironment } from '../lib/synth/output';
+import { dockerConfigJson } from '../lib/constructs/registry-pull-secret';
+import { SEALED_VALUE_HMACS_ANNOTATION } from '../lib/secrets/sealed';
+import { chooseSecretBackend, DEFAULT_SECRET_STORE } from '../lib/synth/backend-choice';
 import { committedEnvDir, fakeSecrets, findObject } from './support';
+import { SynthesizedEnvironment } from '../lib/synth/pipeline';
+
+/** The Task API's LayeredConfig among an environment's. */
+function taskApiConfig({ layeredConfigs }: SynthesizedEnvironment) {
+  return layeredConfigs.find((config) => config.configMap.name === 'task-api-config')!;
+}
+
+/** The synth summary's words on the app Secret and the pull secret. */
+function secretSummaries(synthesized: SynthesizedEnvironment): string {
+  const pullSecret = synthesized.pullSecrets.find((secret) => secret.secret.name === 'task-api-registry')!;
+  return `${taskApiConfig(synthesized).secretSummary()}; pull secret ${pullSecret.backendSecret.summary()}`;
+}
 import { TestController, testController, unseal } from './sealing-controller';
 
 const MAIN_JS = join(__dirname, '..', 'build', 'main.js');
@@ -126,7 +140,7 @@ describe('the sealed backend', () => {
     writeEnvironment(outdir, 'staging', manifestFiles(first.objects));
     const again = synthSealed({ envDir, outdir });
     expect(again.objects).toEqual(first.objects);
-    expect(again.taskApi.secretSummary()).toMatch(/sealed: 4 kept; pull secret 1 kept$/);
+    expect(secretSummaries(again)).toMatch(/sealed: 4 kept; pull secret sealed: 1 kept$/);
 
     const rotated = synthSealed({
       envDir, outdir,
@@ -140,17 +154,22 @@ describe('the sealed backend', () => {
     expect(after.spec.encryptedData.OPENAI_API_KEY).not.toBe(before.spec.encryptedData.OPENAI_API_KEY);
     expect(unseal(controller, after.spec.encryptedData.OPENAI_API_KEY, 'task-api-staging/task-api-secrets')).toBe('fake-rotated-openai-key');
     expect(findObject(rotated.objects, 'SealedSecret', 'task-api-registry')).toEqual(findObject(first.objects, 'SealedSecret', 'task-api-registry'));
-    expect(rotated.taskApi.secretSummary()).toMatch(/sealed: 3 kept, new ciphertext for OPENAI_API_KEY; pull secret 1 kept$/);
+    expect(secretSummaries(rotated)).toMatch(/sealed: 3 kept, new ciphertext for OPENAI_API_KEY; pull secret sealed: 1 kept$/);
 
-    // In the files: the ciphertext line, its fingerprint line and the restart hash differ, nothing else.
-    const changedLines = (objects: any[]) => manifestFiles(objects).flatMap((file) => file.content.split('\n').map((line) => `${file.name}: ${line}`));
+    // In the files both write: the ciphertext line, its fingerprint line and the restart hashes differ, nothing else.
+    const beforeFiles = new Set(manifestFiles(first.objects).map((file) => file.name));
+    const changedLines = (objects: any[]) => manifestFiles(objects).filter((file) => beforeFiles.has(file.name))
+      .flatMap((file) => file.content.split('\n').map((line) => `${file.name}: ${line}`));
     const beforeLines = new Set(changedLines(first.objects));
     const afterLines = changedLines(rotated.objects).filter((line) => !beforeLines.has(line));
-    expect(afterLines.map((line) => line.replace(/: ("?)(hmac-sha256:[0-9a-f]{64}|[A-Za-z0-9+/]{300,}=*)("?,?)$/, ': $1…$3'))).toEqual([
+    const shown = afterLines.map((line) => line.replace(/: ("?)(hmac-sha256:[0-9a-f]{64}|[A-Za-z0-9+/]{300,}=*)("?,?)$/, ': $1…$3'));
+    expect(shown.filter((line) => line.startsWith('2-sealedsecret-'))).toEqual([
       '2-sealedsecret-task-api-secrets.yaml:        "OPENAI_API_KEY": "…",',
       '2-sealedsecret-task-api-secrets.yaml:     OPENAI_API_KEY: …',
-      `4-deployment-task-api.yaml:         ${SECRET_HASH_ANNOTATION}: …`,
     ]);
+    // Elsewhere only the restart hash of each workload reading the Secret.
+    expect(shown).toContain(`4-deployment-task-api.yaml:         ${SECRET_HASH_ANNOTATION}: …`);
+    for (const line of shown.filter((l) => !l.startsWith('2-sealedsecret-'))) expect(line).toMatch(new RegExp(`^[^:]+: +${SECRET_HASH_ANNOTATION}: …$`));
   });
 
   test('the fingerprints are written one per line beside the ciphertexts, and hold neither value nor hash key', () => {
@@ -173,8 +192,9 @@ describe('the sealed backend', () => {
     writeEnvironment(outdir, 'staging', manifestFiles(synthSealed({ envDir, outdir }).objects));
     const renewed = testController();
     writeFileSync(join(envDir, 'staging.sealing-cert.pem'), renewed.certificatePem);
-    const { objects, taskApi } = synthSealed({ envDir, outdir });
-    expect(taskApi.secretSummary()).toMatch(/sealed: new ciphertext for DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET; pull secret new ciphertext for .dockerconfigjson$/);
+    const synthesized = synthSealed({ envDir, outdir });
+    const { objects } = synthesized;
+    expect(secretSummaries(synthesized)).toMatch(/sealed: new ciphertext for DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET; pull secret sealed: new ciphertext for .dockerconfigjson$/);
     const app = findObject(objects, 'SealedSecret', 'task-api-secrets');
     expect(unseal(renewed, app.spec.encryptedData.DATABASE_PASSWORD, 'task-api-staging/task-api-secrets')).toBe(fakeSecrets('staging').DATABASE_PASSWORD);
   });
@@ -217,7 +237,8 @@ describe('the external backend', () => {
   test('does not even read a secrets file that is there (a broken one cannot fail it)', () => {
     const envDir = committedEnvDir();
     writeFileSync(join(envDir, 'production.secrets.env'), 'NOT A LINE\n');
-    expect(synthExternal('production', envDir).objects.filter((o) => o.kind === 'ExternalSecret')).toHaveLength(2);
+    const { objects } = synthExternal('production', envDir);
+    for (const name of ['task-api-secrets', 'task-api-registry']) findObject(objects, 'ExternalSecret', name);
   });
 
   test("names exactly the keys of the environment's .example file (without the synth-only keys), one remote reference each", () => {
@@ -261,14 +282,14 @@ describe('the external backend', () => {
   });
 
   test('drives restarts with a Reloader annotation, since no hash can see the values, and says so in the summary', () => {
-    const { objects, taskApi } = synthExternal();
-    const deployment = findObject(objects, 'Deployment', 'task-api');
+    const synthesized = synthExternal();
+    const deployment = findObject(synthesized.objects, 'Deployment', 'task-api');
     expect(deployment.metadata.annotations).toEqual({ [RELOADER_SECRETS_ANNOTATION]: 'task-api-secrets' });
     expect(deployment.spec.template.metadata.annotations[SECRET_HASH_ANNOTATION]).toBeUndefined();
     expect(deployment.spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION]).toMatch(/^sha256:/);
     expect(deployment.spec.template.spec.containers[0].envFrom[1]).toEqual({ secretRef: { name: 'task-api-secrets' } });
     expect(deployment.spec.template.spec.imagePullSecrets).toEqual([{ name: 'task-api-registry' }]);
-    expect(taskApi.secretSummary()).toBe(
+    expect(taskApiConfig(synthesized).secretSummary()).toBe(
       'external: ClusterSecretStore/task-api, refreshed every 1h; restarts driven by Reloader (secret.reloader.stakater.com/reload)');
   });
 
@@ -404,7 +425,8 @@ describe('npm run synth with a secret backend', () => {
     const first = filesOf(join(root, 'out', 'staging'));
     const second = run(root, env);
     expect(second.status).toBe(0);
-    expect(second.out).toContain('sealed: 4 kept; pull secret 1 kept');
+    expect(second.out).toMatch(/secret +task-api-secrets +hmac-sha256:[0-9a-f]{64}  sealed: 4 kept$/m);
+    expect(second.out).toMatch(/pull secret task-api-registry  token from \S+  sealed: 1 kept$/m);
     expect(filesOf(join(root, 'out', 'staging'))).toEqual(first);
   });
 

@@ -1,7 +1,9 @@
 import { Size, Testing } from 'cdk8s';
+import { PlainSecretBackend } from '../lib/secrets/plain';
 import { Cpu } from 'cdk8s-plus-27';
-import { TaskApiApp, TaskApiAppProps } from '../lib/task-api-app';
-import { findObject } from './support';
+import { TaskApiApp, TaskApiAppProps } from '../lib/constructs/task-api-app';
+import { synthEnvironments, taskApiProps } from '../lib/synth/pipeline';
+import { committedEnvDir, findObject } from './support';
 
 function synth(overrides: Partial<TaskApiAppProps> = {}) {
   const resources = {
@@ -14,7 +16,7 @@ function synth(overrides: Partial<TaskApiAppProps> = {}) {
     image: 'ghcr.io/example-org/task-api:1.0.0',
     config: { LOG_LEVEL: 'info' },
     secrets: { DATABASE_PASSWORD: 'fake-pw' },
-    hashKey: 'fake-hash-key',
+    secretBackend: new PlainSecretBackend({ hashKey: 'fake-hash-key' }),
     resources,
     ...overrides,
   });
@@ -22,22 +24,59 @@ function synth(overrides: Partial<TaskApiAppProps> = {}) {
 }
 
 describe('TaskApiApp', () => {
-  test('creates its namespace and puts everything else in it', () => {
+  test('puts everything in its namespace and leaves creating the Namespace to the environment', () => {
     const objects = synth();
-    expect(findObject(objects, 'Namespace', 'task-api-test').metadata).toEqual({ name: 'task-api-test' });
-    for (const object of objects.filter((o) => o.kind !== 'Namespace')) {
+    expect(objects.filter((o) => o.kind === 'Namespace')).toEqual([]);
+    for (const object of objects) {
       expect(object.metadata.namespace).toBe('task-api-test');
     }
   });
 
-  test('runs the image on port 8000 with probes, resources and a non-root security context', () => {
+  test('runs the image on port 8000 with resources and a non-root security context', () => {
     const container = findObject(synth(), 'Deployment', 'task-api').spec.template.spec.containers[0];
     expect(container.image).toBe('ghcr.io/example-org/task-api:1.0.0');
     expect(container.ports).toEqual([{ containerPort: 8000 }]);
-    expect(container.readinessProbe.httpGet).toMatchObject({ path: '/health', port: 8000 });
-    expect(container.livenessProbe.httpGet).toMatchObject({ path: '/health', port: 8000 });
     expect(container.resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '512Mi' } });
     expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+  });
+
+  test('liveness and readiness are different HTTP probes: a dependency outage takes pods out of the Service without restarting them', () => {
+    const container = findObject(synth(), 'Deployment', 'task-api').spec.template.spec.containers[0];
+    expect(container.livenessProbe).toEqual({ httpGet: { path: '/livez', port: 8000, scheme: 'HTTP' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
+    expect(container.readinessProbe).toEqual({ httpGet: { path: '/readyz', port: 8000, scheme: 'HTTP' }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2, successThreshold: 1 });
+  });
+
+  test('an HTTP startup probe on the liveness path allows two minutes to start before liveness counts', () => {
+    const { startupProbe } = findObject(synth(), 'Deployment', 'task-api').spec.template.spec.containers[0];
+    expect(startupProbe.httpGet).toEqual({ path: '/livez', port: 8000, scheme: 'HTTP' });
+    expect(startupProbe.failureThreshold * startupProbe.periodSeconds).toBe(120);
+    expect(startupProbe.timeoutSeconds).toBe(2);
+  });
+
+  test('the probe paths are set per app', () => {
+    const container = findObject(synth({ livenessPath: '/healthz/live', readinessPath: '/healthz/ready', port: 9000 }), 'Deployment', 'task-api').spec.template.spec.containers[0];
+    expect(container.livenessProbe.httpGet).toMatchObject({ path: '/healthz/live', port: 9000 });
+    expect(container.startupProbe.httpGet).toMatchObject({ path: '/healthz/live', port: 9000 });
+    expect(container.readinessProbe.httpGet).toMatchObject({ path: '/healthz/ready', port: 9000 });
+  });
+
+  test('keeps 10 old ReplicaSets for rollbacks unless told otherwise, written out', () => {
+    expect(findObject(synth(), 'Deployment', 'task-api').spec.revisionHistoryLimit).toBe(10);
+    expect(findObject(synth({ revisionHistoryLimit: 3 }), 'Deployment', 'task-api').spec.revisionHistoryLimit).toBe(3);
+  });
+
+  test('a single pod gets no PodDisruptionBudget: one pod cannot stay available through its own eviction', () => {
+    expect(synth({ replicas: 1 }).filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+  });
+
+  test('several pods get a PodDisruptionBudget letting one at a time go, selecting exactly the Deployment\'s pods', () => {
+    const objects = synth({ replicas: 3 });
+    const budget = findObject(objects, 'PodDisruptionBudget', 'task-api');
+    const deployment = findObject(objects, 'Deployment', 'task-api');
+    expect(budget.apiVersion).toBe('policy/v1');
+    expect(budget.metadata.namespace).toBe('task-api-test');
+    expect(budget.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels }, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+    expect(deployment.spec.template.metadata.labels).toMatchObject(budget.spec.selector.matchLabels);
   });
 
   test('turns off service link variables, so only the layers configure the container', () => {
@@ -48,6 +87,7 @@ describe('TaskApiApp', () => {
     const deployment = findObject(synth({
       securityContext: { ensureNonRoot: false, readOnlyRootFilesystem: false },
       podSecurityContext: { ensureNonRoot: false },
+      relaxPodSecurity: { level: 'baseline', reason: 'the image runs as root' },
     }), 'Deployment', 'task-api');
     expect(deployment.spec.template.spec.containers[0].securityContext).toMatchObject({ runAsNonRoot: false, readOnlyRootFilesystem: false });
     expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(false);
@@ -57,6 +97,21 @@ describe('TaskApiApp', () => {
     const objects = synth({ registry: { username: 'fake-user', password: 'fake-token' } });
     expect(findObject(objects, 'Secret', 'task-api-registry').type).toBe('kubernetes.io/dockerconfigjson');
     expect(findObject(objects, 'Deployment', 'task-api').spec.template.spec.imagePullSecrets).toEqual([{ name: 'task-api-registry' }]);
+  });
+
+  test('gives other workloads the pull secret for images on its registry only', () => {
+    const chart = Testing.chart();
+    const app = new TaskApiApp(chart, 'TaskApi', {
+      namespace: 'task-api-test', image: 'ghcr.io/example-org/task-api:1.0.0', config: {}, secrets: {},
+      secretBackend: new PlainSecretBackend({ hashKey: 'fake-hash-key' }), registry: { username: 'fake-user', password: 'fake-token' },
+    });
+    expect(app.dockerRegistryAuthFor('ghcr.io/example-org/task-api-worker:1.0.0')?.name).toBe('task-api-registry');
+    expect(app.dockerRegistryAuthFor('docker.io/library/postgres:16')).toBeUndefined();
+    const withoutRegistry = new TaskApiApp(chart, 'Public', {
+      name: 'public', namespace: 'task-api-test', image: 'ghcr.io/example-org/task-api:1.0.0', config: {}, secrets: {},
+      secretBackend: new PlainSecretBackend({ hashKey: 'fake-hash-key' }),
+    });
+    expect(withoutRegistry.dockerRegistryAuthFor('ghcr.io/example-org/task-api:1.0.0')).toBeUndefined();
   });
 
   test('does not attach a pull secret for another registry', () => {
@@ -71,5 +126,28 @@ describe('TaskApiApp', () => {
     expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 8000 }]);
     expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
     expect(deployment.spec.template.metadata.labels).toMatchObject(service.spec.selector);
+  });
+});
+
+describe('TaskApiApps in an environment', () => {
+  test('two apps in one namespace share the one Namespace the environment creates', () => {
+    const [synthesized] = synthEnvironments(['dev'], {
+      envDir: committedEnvDir(),
+      processEnv: {},
+      build: (chart, context) => {
+        new TaskApiApp(chart, 'TaskApi', taskApiProps(context));
+        new TaskApiApp(chart, 'Admin', { ...taskApiProps(context), name: 'task-api-admin' });
+      },
+    });
+    const { objects } = synthesized;
+    expect(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)).toEqual(['task-api-dev']);
+    for (const name of ['task-api', 'task-api-admin']) {
+      expect(findObject(objects, 'Deployment', name).metadata.namespace).toBe('task-api-dev');
+      expect(findObject(objects, 'ConfigMap', `${name}-config`).metadata.namespace).toBe('task-api-dev');
+    }
+    // Each Service reaches its own app's pods only.
+    expect(findObject(objects, 'Service', 'task-api-admin').spec.selector).toEqual(findObject(objects, 'Deployment', 'task-api-admin').spec.selector.matchLabels);
+    expect(findObject(objects, 'Service', 'task-api').spec.selector).not.toEqual(findObject(objects, 'Service', 'task-api-admin').spec.selector);
+    expect(synthesized.layeredConfigs.map((config) => config.configMap.name).sort()).toEqual(['task-api-admin-config', 'task-api-config']);
   });
 });

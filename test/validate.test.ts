@@ -1,6 +1,6 @@
-import { synthEnvironments } from '../main';
+import { synthEnvironments } from '../lib/synth/pipeline';
 import { ENVIRONMENTS } from '../lib/environments';
-import { validateObjects } from '../lib/validate';
+import { validateObjects } from '../lib/synth/validate';
 import { committedEnvDir, fakeSecrets, findObject } from './support';
 
 function synthOne(environment: string) {
@@ -55,12 +55,23 @@ describe('validateObjects', () => {
     const big = Buffer.alloc(1024 * 1024 + 1, 'fake-').toString('base64');
     const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'big' }, type: 'Opaque', data: { BLOB: big } };
     const problems = validateObjects([secret]);
-    expect(problems).toEqual(['Secret big: data: 1048577 bytes is over the 1 MiB limit of a Secret']);
+    expect(problems).toEqual(['Secret big: data: 1048577 bytes is over the 1 MiB limit of a Secret; largest keys: BLOB (1048577 bytes)']);
+  });
+
+  test('names the largest keys of an object over 1 MiB with their decoded sizes, largest first', () => {
+    const configMap = {
+      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' },
+      data: { SMALL: 'x', HALF_A: 'a'.repeat(512 * 1024), TINY: '', HALF_B: 'b'.repeat(512 * 1024 + 1) },
+      binaryData: { LOGO: Buffer.alloc(100, 1).toString('base64') },
+    };
+    expect(validateObjects([configMap])).toEqual([
+      'ConfigMap cfg: data: 1048678 bytes is over the 1 MiB limit of a ConfigMap; largest keys: HALF_B (524289 bytes), HALF_A (524288 bytes), LOGO (100 bytes)',
+    ]);
   });
 
   test('refuses an object of a kind it has no schema for, so nothing goes unchecked', () => {
-    expect(validateObjects([{ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'x' } }]))
-      .toEqual(['Job x: no schema for batch/v1/Job: add its model to lib/schema-models.ts']);
+    expect(validateObjects([{ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'x' } }]))
+      .toEqual(['CronJob x: no schema for batch/v1/CronJob: add its model to lib/synth/schema-models.ts']);
   });
 });
 

@@ -13,7 +13,7 @@
  *    sets `enableServiceLinks: false`.
  */
 
-import { isStrictEnvVarName } from './kubernetes-names';
+import { isStrictEnvVarName } from '../config/kubernetes-names';
 
 /** A `configMapRef` or `secretRef` of `envFrom`, or a `configMapKeyRef` / `secretKeyRef`. */
 export interface ObjectRef {

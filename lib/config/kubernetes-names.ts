@@ -16,3 +16,6 @@ export const DATA_KEY_RULE = "letters, digits, '-', '_' and '.' (at most 253 cha
 export function isStrictEnvVarName(name: string): boolean {
   return /^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name);
 }
+
+/** ConfigMap and Secret data, decoded, is limited to 1 MiB per object. */
+export const MAX_DATA_BYTES = 1024 * 1024;

@@ -1,4 +1,4 @@
-import { byCodeUnits } from './content-hash';
+import { byCodeUnits } from '../config/content-hash';
 import { constants, createCipheriv, createHash, createHmac, KeyObject, publicEncrypt, randomBytes, X509Certificate } from 'crypto';
 
 /**

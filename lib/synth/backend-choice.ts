@@ -1,20 +1,12 @@
-import { readManifests } from './output';
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import type { EnvironmentSettings } from './environments';
-import { DEFAULT_REFRESH_INTERVAL, RemoteRef, SecretStoreRef } from './external-secret';
-import { previousSealedSecrets } from './sealed-secret';
-import { parseSealingCertificate, PreviousSealedSecret, SealingCertificate } from './sealing';
-
-/**
- * How an environment's secrets reach the cluster:
- * - `plain`: Secrets with base64 data (dist/ must never be committed);
- * - `sealed`: Bitnami SealedSecrets, encrypted for the cluster's controller at synth time;
- * - `external`: External Secrets Operator ExternalSecrets naming values kept in a secret store.
- * In the last two, nothing in dist/ holds a secret value, so dist/ can be committed.
- */
-export type SecretBackendName = 'plain' | 'sealed' | 'external';
-export const SECRET_BACKEND_NAMES: readonly SecretBackendName[] = ['plain', 'sealed', 'external'];
+import type { EnvironmentSettings } from '../environments';
+import { SECRET_BACKEND_NAMES, SecretBackend } from '../secrets/backend';
+import { DEFAULT_REFRESH_INTERVAL, ExternalSecretBackend, RemoteRef, SecretStoreRef } from '../secrets/external';
+import { PlainSecretBackend } from '../secrets/plain';
+import { previousSealedSecrets, SealedSecretBackend } from '../secrets/sealed';
+import { parseSealingCertificate, SealingCertificate } from '../secrets/sealing';
+import { readManifests } from './output';
 
 /** Overrides the environments' `secretBackend` (for CI). */
 export const SECRET_BACKEND_VARIABLE = 'TASK_API_SECRET_BACKEND';
@@ -42,31 +34,6 @@ export type SecretBackendChoice =
     readonly remoteRef: (key: string) => RemoteRef;
     readonly refreshInterval: string;
   };
-
-/** An environment's backend, ready for the constructs. */
-export type SecretBackend =
-  | { readonly kind: 'plain' }
-  | {
-    readonly kind: 'sealed';
-    readonly certificate: SealingCertificate;
-    /** The environment's TASK_API_HASH_KEY: keys the fingerprints that let unchanged values keep their ciphertext. */
-    readonly hashKey: string;
-    /** What the previous synth wrote, by SealedSecret name (empty when there is none). */
-    readonly previous: ReadonlyMap<string, PreviousSealedSecret>;
-  }
-  | {
-    readonly kind: 'external';
-    readonly store: SecretStoreRef;
-    /** Where each key (app secrets, GITHUB_USERNAME, GITHUB_TOKEN) lives in the store. */
-    readonly remoteRef: (key: string) => RemoteRef;
-    readonly refreshInterval: string;
-    /** The app Secret's keys (those of `<environment>.secrets.env.example`); the values stay in the store. */
-    readonly keys: readonly string[];
-    /** Whether the environment gets a pull secret (its registry credentials are in the store too). */
-    readonly pullSecret: boolean;
-  };
-
-export const PLAIN_BACKEND: SecretBackend = { kind: 'plain' };
 
 /**
  * Chooses an environment's backend: TASK_API_SECRET_BACKEND over the environment's setting,
@@ -120,35 +87,30 @@ export function sharedSealingCertificate(choices: ReadonlyMap<string, SecretBack
   ];
 }
 
-/** What the constructs need besides the choice. */
+/** What loading a chosen backend needs besides the choice. */
 export interface SecretBackendContext {
   /**
    * The folder of the environment's previous output, `dist/<environment>/` (it may not exist).
    * @default - none: every value is sealed afresh
    */
   readonly previousOutput?: string;
-  /** The environment's TASK_API_HASH_KEY (sealed). */
+  /** The environment's TASK_API_HASH_KEY (plain, sealed). */
   readonly hashKey: string;
-  /** The app Secret's keys (external). */
-  readonly externalKeys: readonly string[];
-  /** Whether the environment gets a pull secret (external). */
-  readonly pullSecret: boolean;
 }
 
-/** Reads what a chosen backend needs: the certificate and the previous output (sealed). */
+/** Makes the chosen backend, reading what it needs: the certificate and the previous output (sealed). */
 export function loadSecretBackend(choice: SecretBackendChoice, context: SecretBackendContext): SecretBackend {
   switch (choice.kind) {
     case 'plain':
-      return PLAIN_BACKEND;
+      return new PlainSecretBackend({ hashKey: context.hashKey });
     case 'sealed':
-      return {
-        kind: 'sealed',
+      return new SealedSecretBackend({
         certificate: readSealingCertificate(choice.certificateFile),
         hashKey: context.hashKey,
         previous: previousSealedSecrets(context.previousOutput ? readPreviousOutput(context.previousOutput) : []),
-      };
+      });
     case 'external':
-      return { ...choice, keys: context.externalKeys, pullSecret: context.pullSecret };
+      return new ExternalSecretBackend(choice);
   }
 }
 

@@ -1,9 +1,9 @@
-import { ENVIRONMENTS, selectEnvironments } from './environments';
+import { ENVIRONMENTS, selectEnvironments } from '../environments';
 import { EffectiveVar, effectiveEnvironment, namespaceData, ObjectRef, VarOrigin } from './kubelet-env';
-import { ResolvedValue, Source } from './layers';
-import { Columns, CommandIO, failureLines, Output, outputFor, STANDARD_IO } from './terminal';
-import { outputFolder } from './output';
-import { SynthesizedEnvironment, synthEnvironments } from '../main';
+import { ResolvedValue, Source } from '../config/layers';
+import { Columns, CommandIO, failureLines, Output, outputFor, STANDARD_IO } from '../terminal';
+import { outputFolder } from '../synth/output';
+import { SynthesizedEnvironment, synthEnvironments } from '../synth/pipeline';
 
 /** One container's environment, explained: each variable with where it came from. */
 export interface ContainerExplanation {
@@ -30,12 +30,13 @@ export interface ExplainedVar extends EffectiveVar {
  * back to its env file line through the resolved layers.
  */
 export function explainEnvironment(synthesized: SynthesizedEnvironment): ContainerExplanation[] {
-  const { environment, objects, layers, taskApi } = synthesized;
+  const { environment, objects, layers, layeredConfigs } = synthesized;
   // Key → resolved value, for the objects the layers became: that is how a key finds its line.
-  const provenance = new Map<string, Map<string, ResolvedValue>>([
-    [`ConfigMap/${taskApi.layers.configMap.name}`, new Map(layers.config.map((v) => [v.key, v]))],
-    [`Secret/${taskApi.layers.secretName}`, new Map(layers.secrets.map((v) => [v.key, v]))],
-  ]);
+  // Every LayeredConfig of an environment is fed from the environment's layers.
+  const provenance = new Map<string, Map<string, ResolvedValue>>(layeredConfigs.flatMap((config) => [
+    [`ConfigMap/${config.configMap.name}`, new Map(layers.config.map((v) => [v.key, v]))],
+    [`Secret/${config.secretName}`, new Map(layers.secrets.map((v) => [v.key, v]))],
+  ] as const));
   const layerValue = (ref: ObjectRef | undefined, key: string | undefined) =>
     ref && key !== undefined ? provenance.get(`${ref.kind}/${ref.name}`)?.get(key) : undefined;
 

@@ -1,7 +1,53 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { canonicalData } from './content-hash';
+import { canonicalData, keyedContentHash } from '../config/content-hash';
+import { BackendSecret, keyedHashAnnotations, SecretBackend, SecretSpec } from './backend';
 import { PreviousSealedSecret, SealedData, sealData, SealingCertificate } from './sealing';
+
+export interface SealedSecretBackendProps {
+  /** The controller's certificate (`kubeseal --fetch-cert`). */
+  readonly certificate: SealingCertificate;
+  /**
+   * The environment's TASK_API_HASH_KEY: keys the restart marker and the fingerprints that let
+   * unchanged values keep their ciphertext. Never written anywhere.
+   */
+  readonly hashKey: string;
+  /**
+   * What the previous synth wrote, by SealedSecret name (previousSealedSecrets).
+   * @default - nothing: every value is sealed afresh
+   */
+  readonly previous?: ReadonlyMap<string, PreviousSealedSecret>;
+}
+
+/**
+ * Bitnami SealedSecrets: each value encrypted at synth time for the cluster's controller, so
+ * dist/ can be committed. Unchanged values keep their earlier ciphertext.
+ */
+export class SealedSecretBackend implements SecretBackend {
+  public readonly name = 'sealed';
+  public readonly holdsValues = true;
+
+  constructor(private readonly props: SealedSecretBackendProps) {}
+
+  public addSecret(scope: Construct, id: string, spec: SecretSpec): BackendSecret {
+    const { certificate, hashKey, previous } = this.props;
+    const sealed = new SealedSecret(scope, id, {
+      name: spec.name,
+      namespace: spec.namespace,
+      type: spec.type,
+      data: spec.data,
+      certificate,
+      hashKey,
+      previous: previous?.get(spec.name),
+    });
+    return {
+      name: spec.name,
+      restartAnnotations: () => keyedHashAnnotations(spec.data, hashKey),
+      restartHash: () => keyedContentHash(spec.data(), hashKey),
+      summary: () => `sealed: ${sealed.summary()}`,
+    };
+  }
+}
 
 /**
  * Annotation on a SealedSecret holding, per key, the keyed fingerprint of the value its

@@ -1,8 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { parseAllDocuments } from 'yaml';
 import { join } from 'path';
-import { Yaml } from 'cdk8s';
-import { byCodeUnits } from './content-hash';
+import { byCodeUnits } from '../config/content-hash';
+import { identityOf, ObjectIdentity } from './identity';
+import { manifestYaml } from './manifest-yaml';
 
 /**
  * Apply order. `kubectl apply -f DIR` applies a folder's files in name order, so the file name
@@ -24,7 +25,7 @@ const OTHER_KINDS_RANK = 5;
  * Kinds whose files hold secret material: written readable by the owner only. SealedSecrets and
  * ExternalSecrets hold none (ciphertext, or only where values live), so they are 0644 like the rest.
  */
-const SECRET_KINDS = new Set(['Secret']);
+export const SECRET_KINDS = new Set(['Secret']);
 
 /** One file of an environment's output. */
 export interface ManifestFile {
@@ -41,34 +42,70 @@ export function outputFolder(processEnv: Readonly<Record<string, string | undefi
 /** An environment name is used as a folder name: keep it to one plain path segment. */
 const ENVIRONMENT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** The files for an environment's objects: one per object, named `<rank>-<kind>-<name>.yaml`. */
+/**
+ * The files for an environment's objects, one per object, sorted by name. See manifestFileNames.
+ */
 export function manifestFiles(objects: readonly any[]): ManifestFile[] {
+  const names = manifestFileNames(objects);
   return objects
-    .map((object) => {
-      const rank = KIND_RANK[object.kind] ?? OTHER_KINDS_RANK;
-      return {
-        name: `${rank}-${String(object.kind).toLowerCase()}-${object.metadata.name}.yaml`,
-        content: Yaml.stringify(object),
-        mode: SECRET_KINDS.has(object.kind) ? 0o600 : 0o644,
-      };
-    })
+    .map((object, index) => ({
+      name: names[index],
+      content: manifestYaml(object),
+      mode: SECRET_KINDS.has(object.kind) ? 0o600 : 0o644,
+    }))
     .sort((a, b) => byCodeUnits(a.name, b.name));
 }
 
-/** The kinds (lowercase, as in the file names manifestFiles gives) of the objects in `folder`. */
+/**
+ * The file name of each object, in the order given: `<rank>-<kind>-<name>.yaml`. Objects of one
+ * kind and name in different namespaces, or of same-named kinds in different API groups, are
+ * different objects: those (and only those, so that the usual names never change) get the
+ * namespace as `_<namespace>` and a group other than the core one as `@<group>`, as far as needed
+ * to tell them apart (`2-secret-shared_team-a.yaml`, `5-certificate-web@cert-manager.io.yaml`).
+ * Neither `_` nor `@` can occur in a kind, a name, a namespace or a group, so names stay unique
+ * and the kind is always the word after the rank. Two objects of one identity (an error the
+ * pipeline reports) would still share a name: writeEnvironment refuses that.
+ */
+export function manifestFileNames(objects: readonly any[]): string[] {
+  const bases = objects.map((object) => `${KIND_RANK[object.kind] ?? OTHER_KINDS_RANK}-${String(object.kind).toLowerCase()}-${object.metadata.name}`);
+  const sharing = new Map<string, ObjectIdentity[]>();
+  bases.forEach((base, index) => {
+    const identities = sharing.get(base);
+    if (identities) identities.push(identityOf(objects[index]));
+    else sharing.set(base, [identityOf(objects[index])]);
+  });
+  return bases.map((base, index) => {
+    const others = sharing.get(base)!;
+    if (others.length === 1) return `${base}.yaml`;
+    const { namespace, group } = identityOf(objects[index]);
+    const byNamespace = new Set(others.map((o) => o.namespace)).size > 1 && namespace !== '';
+    const byGroup = new Set(others.map((o) => o.group)).size > 1 && group !== '';
+    return `${base}${byNamespace ? `_${namespace}` : ''}${byGroup ? `@${group}` : ''}.yaml`;
+  });
+}
+
+/** The kinds (lowercase, as in the file names manifestFileNames gives) of the objects in `folder`. */
 export function kindsInFolder(folder: string): Set<string> {
   const names = exists(folder) ? readdirSync(folder) : [];
-  return new Set(names.map((name) => /^\d+-([a-z]+)-/.exec(name)?.[1]).filter((kind) => kind !== undefined));
+  return new Set(names.map((name) => /^\d+-([a-z0-9]+)-/.exec(name)?.[1]).filter((kind) => kind !== undefined));
 }
 
 /**
  * Replaces `<outdir>/<environment>/` with `files`, atomically as far as the file system allows:
  * the files are written into a temporary folder beside it, which is then renamed into place. If
  * anything fails before the rename, the previous output is left exactly as it was.
+ *
+ * Two files of one name (compared ignoring case, as macOS and Windows do) are refused before
+ * anything is touched: the second would silently replace the first, and the summary would count
+ * an object that is not there.
  */
 export function writeEnvironment(outdir: string, environment: string, files: readonly ManifestFile[]): string {
   if (!ENVIRONMENT_NAME.test(environment)) {
     throw new Error(`"${environment}" cannot be an output folder name: use lowercase letters, digits and '-'`);
+  }
+  const clashes = sharedFileNames(files);
+  if (clashes.length > 0) {
+    throw new Error(`${join(outdir, environment)}/ was not written: several objects would be written to ${clashes.join(', ')}, each replacing the one before`);
   }
   ensureDirectory(outdir);
   recoverInterruptedSwap(outdir, environment);
@@ -88,6 +125,14 @@ export function writeEnvironment(outdir: string, environment: string, files: rea
   }
   rmSync(previous, { recursive: true, force: true });
   return target;
+}
+
+/** The file names (as first given) that more than one of `files` has, ignoring case. */
+function sharedFileNames(files: readonly ManifestFile[]): string[] {
+  const seen = new Map<string, number>();
+  for (const { name } of files) seen.set(name.toLowerCase(), (seen.get(name.toLowerCase()) ?? 0) + 1);
+  return files.map(({ name }) => name).filter((name, index, names) => seen.get(name.toLowerCase())! > 1
+    && names.findIndex((other) => other.toLowerCase() === name.toLowerCase()) === index);
 }
 
 /**

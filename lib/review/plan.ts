@@ -1,10 +1,11 @@
-import { outputFolder, readManifests } from './output';
+import { outputFolder, readManifests } from '../synth/output';
 import { existsSync, statSync } from 'fs';
 import { join } from 'path';
 import { isDeepStrictEqual } from 'util';
-import { ENVIRONMENTS, selectEnvironments } from './environments';
-import { CommandIO, failureLines, Output, outputFor, STANDARD_IO } from './terminal';
-import { synthEnvironments } from '../main';
+import { ENVIRONMENTS, selectEnvironments } from '../environments';
+import { CommandIO, failureLines, Output, outputFor, STANDARD_IO } from '../terminal';
+import { synthEnvironments } from '../synth/pipeline';
+import { contentNamedJobBase } from '../constructs/content-named-job';
 
 /** One changed field of a non-secret part of an object: `spec.replicas: 1 → 3`. */
 export interface FieldChange {
@@ -41,6 +42,12 @@ export interface Rollout {
   readonly workload: string;
   /** Why, most useful first: the consumed data that changed, then the template's own fields. */
   readonly reasons: readonly string[];
+  /**
+   * For a content-named Job: the Job in dist/ it replaces (`Job task-api-migrate-<hash>`). A
+   * Job's template cannot change, so the new one runs as a new object; the reasons are then
+   * what changed in its spec.
+   */
+  readonly replaces?: string;
 }
 
 export interface EnvironmentPlan {
@@ -80,28 +87,41 @@ export function planEnvironment(environment: string, current: readonly any[], fr
   const changeOf = (kind: string, name: string, namespace?: string) =>
     changes.find((c) => c.kind === kind && c.name === name && c.namespace === namespace && c.action === 'change');
   for (const [id, workload] of after) {
-    const old = before.get(id);
+    const replaced = before.has(id) ? undefined : replacedJob(workload, current);
+    const old = before.get(id) ?? replaced;
     const template = workload.spec?.template;
     if (!old || !template?.spec?.containers) continue;
     const consumed = consumedObjects(template.spec)
       .map((ref) => ({ ref, change: changeOf(ref.kind, ref.name, workload.metadata.namespace) }))
       .filter(({ change }) => change?.data !== undefined && hasDataChanges(change.data));
     const label = `${workload.kind} ${workload.metadata.name}`;
-    if (isDeepStrictEqual(old.spec?.template, template)) {
+    if (!replaced && isDeepStrictEqual(old.spec?.template, template)) {
       for (const { ref } of consumed) {
         warnings.push(`${label} reads ${ref.kind} ${ref.name}, whose data changes, but its pod template does not: running pods keep the old values until restarted`);
       }
       continue;
     }
     const reasons = consumed.map(({ ref, change }) => `${ref.kind} ${ref.name}: ${describeData(change!.data!)}`);
-    for (const field of fieldChanges(old.spec.template, template, 'spec.template')) {
+    // A replacing Job runs whatever changed in its spec; a workload rolls on its template alone.
+    const changedFields = replaced ? fieldChanges(old.spec, workload.spec, 'spec') : fieldChanges(old.spec.template, template, 'spec.template');
+    for (const field of changedFields) {
       // The restart hashes only restate the data changes listed above.
       if (consumed.length > 0 && RESTART_HASH_FIELD.test(field.path)) continue;
       reasons.push(describeField(field));
     }
-    rollouts.push({ workload: label, reasons });
+    rollouts.push({ workload: label, reasons, ...(replaced ? { replaces: `${replaced.kind} ${replaced.metadata.name}` } : {}) });
   }
   return { environment, synthesizedBefore, changes: sortChanges(changes), rollouts, warnings };
+}
+
+/**
+ * The Job a new content-named Job replaces (lib/constructs/content-named-job.ts): the one in
+ * dist/ given the same name, in the same namespace, under another content suffix.
+ */
+function replacedJob(job: any, current: readonly any[]): any {
+  const base = job.kind === 'Job' ? contentNamedJobBase(job.metadata?.name ?? '') : undefined;
+  if (base === undefined) return undefined;
+  return current.find((o) => o.kind === 'Job' && o.metadata?.namespace === job.metadata.namespace && contentNamedJobBase(o.metadata?.name ?? '') === base);
 }
 
 function identity(object: any): string {
@@ -257,7 +277,9 @@ export function renderPlan(plan: EnvironmentPlan, folder: string, out: Output): 
     for (const field of change.fields) lines.push(`      ${describeField(field)}`);
   }
   for (const rollout of plan.rollouts) {
-    lines.push(out.bold(`  ${rollout.workload} will roll: its pod template changes`));
+    lines.push(out.bold(rollout.replaces
+      ? `  ${rollout.workload} will run: it replaces ${rollout.replaces}, whose spec differs`
+      : `  ${rollout.workload} will roll: its pod template changes`));
     for (const reason of rollout.reasons) lines.push(`      ${reason}`);
   }
   for (const warning of plan.warnings) lines.push(out.warn(`  warning: ${warning}`));

@@ -1,9 +1,6 @@
-import { ApiObject, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ExternalSecret } from './external-secret';
-import { SealedSecret } from './sealed-secret';
-import { PLAIN_BACKEND, SecretBackend } from './secret-backend';
+import { BackendSecret, SecretBackend } from '../secrets/backend';
 
 /** The registry the Task API image lives on. */
 export const DEFAULT_REGISTRY_SERVER = 'ghcr.io';
@@ -19,13 +16,15 @@ export interface RegistryPullSecretProps {
    */
   readonly server?: string;
   /**
-   * Registry user name.
-   * @default - the GITHUB_USERNAME variable of `env`
+   * Registry user name. Needed when the backend writes values (plain, sealed); a backend that
+   * keeps values in a store reads GITHUB_USERNAME there instead.
+   * @default - none
    */
   readonly username?: string;
   /**
-   * Registry password or token (for ghcr.io, a token with read:packages).
-   * @default - the GITHUB_TOKEN variable of `env`
+   * Registry password or token (for ghcr.io, a token with read:packages). Needed as `username` is;
+   * a store-backed backend reads GITHUB_TOKEN there.
+   * @default - none
    */
   readonly password?: string;
   /**
@@ -33,19 +32,12 @@ export interface RegistryPullSecretProps {
    * @default - none, left out of the config like kubectl does
    */
   readonly email?: string;
-  /**
-   * Where GITHUB_USERNAME and GITHUB_TOKEN are read when `username` or `password` is not given.
-   * @default process.env
-   */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  /**
-   * How the Secret reaches the cluster. With `external`, the credentials are not needed at
-   * synth: the operator reads GITHUB_USERNAME and GITHUB_TOKEN from the store (see the
-   * backend's `remoteRef`) and builds the same `.dockerconfigjson` in the cluster.
-   * @default - plain: a Secret with base64 data
-   */
-  readonly secretBackend?: SecretBackend;
+  /** How the Secret reaches the cluster. */
+  readonly secretBackend: SecretBackend;
 }
+
+/** The store variables the registry credentials are kept under by a backend that holds no values. */
+export const REGISTRY_STORE_VARIABLES = { username: 'GITHUB_USERNAME', password: 'GITHUB_TOKEN' } as const;
 
 const DOCKER_CONFIG_JSON = 'kubernetes.io/dockerconfigjson';
 
@@ -60,60 +52,31 @@ export class RegistryPullSecret extends Construct {
   public readonly server: string;
   /** The Secret, for a workload's `dockerRegistryAuth`. */
   public readonly secret: kplus.ISecret;
-  /** The SealedSecret standing for the Secret (sealed backend only). */
-  public readonly sealedSecret?: SealedSecret;
+  /** The Secret as the backend wrote it. Not a restart marker: a token rotation must not roll pods. */
+  public readonly backendSecret: BackendSecret;
 
   constructor(scope: Construct, id: string, props: RegistryPullSecretProps) {
     super(scope, id);
-    const env = props.env ?? process.env;
     const server = props.server ?? DEFAULT_REGISTRY_SERVER;
-    const backend = props.secretBackend ?? PLAIN_BACKEND;
+    const backend = props.secretBackend;
     this.server = server;
-    this.secret = kplus.Secret.fromSecretName(this, 'Ref', props.name);
-    if (backend.kind === 'external') {
-      new ExternalSecret(this, 'Resource', {
-        name: props.name,
-        namespace: props.namespace,
-        store: backend.store,
-        refreshInterval: backend.refreshInterval,
-        type: DOCKER_CONFIG_JSON,
-        data: { username: backend.remoteRef('GITHUB_USERNAME'), password: backend.remoteRef('GITHUB_TOKEN') },
-        template: { '.dockerconfigjson': dockerConfigJsonTemplate(server, props.email) },
-      });
-      return;
+    const { username, password, email } = props;
+    if (backend.holdsValues) {
+      const missing = [username ? undefined : 'username', password ? undefined : 'password'].filter((name) => name !== undefined);
+      if (missing.length > 0) {
+        throw new Error(`registry credentials for ${server} are missing: the ${backend.name} secret backend needs the ${missing.join(' and ')}`);
+      }
     }
-
-    const username = props.username ?? env.GITHUB_USERNAME;
-    const password = props.password ?? env.GITHUB_TOKEN;
-    const missing = [
-      username ? undefined : 'GITHUB_USERNAME',
-      password ? undefined : 'GITHUB_TOKEN',
-    ].filter((name) => name !== undefined);
-    if (missing.length > 0) {
-      throw new Error(`registry credentials for ${server} are missing: set ${missing.join(' and ')}`);
-    }
-
-    const config = dockerConfigJson({ server, username: username!, password: password!, email: props.email });
-    if (backend.kind === 'sealed') {
-      this.sealedSecret = new SealedSecret(this, 'Resource', {
-        name: props.name,
-        namespace: props.namespace,
-        type: DOCKER_CONFIG_JSON,
-        data: () => ({ '.dockerconfigjson': config }),
-        certificate: backend.certificate,
-        hashKey: backend.hashKey,
-        previous: backend.previous.get(props.name),
-      });
-      return;
-    }
-    new ApiObject(this, 'Resource', {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: props.name, namespace: props.namespace },
+    this.backendSecret = backend.addSecret(this, 'Resource', {
+      name: props.name,
+      namespace: props.namespace,
       type: DOCKER_CONFIG_JSON,
-      // base64 `data`, as kubectl writes it (see LayeredConfig for why not stringData).
-      data: Lazy.any({ produce: () => ({ '.dockerconfigjson': Buffer.from(config).toString('base64') }) }),
+      data: () => ({ '.dockerconfigjson': dockerConfigJson({ server, username: username!, password: password!, email }) }),
+      // In the cluster, the same JSON is built from the two values kept in the store.
+      storedAs: () => ({ ...REGISTRY_STORE_VARIABLES }),
+      template: { '.dockerconfigjson': dockerConfigJsonTemplate(server, email) },
     });
+    this.secret = kplus.Secret.fromSecretName(this, 'Ref', this.backendSecret.name);
   }
 
   /** Whether pods running `image` need this Secret to pull it. */

@@ -6,7 +6,7 @@
  * Messages name the object and the field, never a value: Secret data passes through here.
  */
 
-import { DATA_KEY_RULE, isDataKey } from './kubernetes-names';
+import { DATA_KEY_RULE, isDataKey, MAX_DATA_BYTES } from '../config/kubernetes-names';
 
 /** A model class of kubernetes-models: `new Model(json).validate()` throws on a schema violation. */
 type ModelClass = new (data: any) => { validate(): void };
@@ -14,12 +14,12 @@ type ModelClass = new (data: any) => { validate(): void };
 let models: Readonly<Record<string, ModelClass>> | undefined;
 let crdModels: Readonly<Record<string, ModelClass>> | undefined;
 
-/** The kinds whose models are in lib/crd-models.ts. */
+/** The kinds whose models are in lib/synth/crd-models.ts. */
 const CRD_TYPES = ['bitnami.com/v1alpha1/SealedSecret', 'external-secrets.io/v1/ExternalSecret'];
 
 /**
  * The models by `apiVersion/kind`, loaded on first use (about 55 ms bundled, see
- * lib/schema-models.ts) so that importing this module costs nothing. The CRD models load only
+ * lib/synth/schema-models.ts) so that importing this module costs nothing. The CRD models load only
  * when an object needs them.
  */
 function schemaModels(type?: string): Readonly<Record<string, ModelClass>> {
@@ -32,6 +32,8 @@ function schemaModels(type?: string): Readonly<Record<string, ModelClass>> {
       'v1/Secret': m.Secret,
       'v1/Service': m.Service,
       'apps/v1/Deployment': m.Deployment,
+      'batch/v1/Job': m.Job,
+      'policy/v1/PodDisruptionBudget': m.PodDisruptionBudget,
     };
   }
   if (type !== undefined && CRD_TYPES.includes(type) && !crdModels) {
@@ -47,8 +49,6 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-/** ConfigMap and Secret data, decoded, is limited to 1 MiB per object. */
-const MAX_DATA_BYTES = 1024 * 1024;
 /** All annotations of an object together. */
 const MAX_ANNOTATIONS_BYTES = 256 * 1024;
 
@@ -68,7 +68,7 @@ export function validateObjects(objects: readonly any[]): string[] {
 function schemaProblems(object: any): string[] {
   const type = `${object?.apiVersion}/${object?.kind}`;
   const Model = schemaModels(type)[type];
-  if (!Model) return [`no schema for ${type}: add its model to lib/schema-models.ts`];
+  if (!Model) return [`no schema for ${type}: add its model to lib/synth/schema-models.ts`];
   try {
     new Model(object).validate();
     return [];
@@ -115,7 +115,7 @@ function namingProblems(object: any): string[] {
 
   if (kind === 'ConfigMap' || kind === 'Secret') {
     const maps = kind === 'ConfigMap' ? ['data', 'binaryData'] : ['data', 'stringData'];
-    let bytes = 0;
+    const sizes: Array<[string, number]> = [];
     const seen = new Set<string>();
     for (const map of maps) {
       for (const [key, value] of Object.entries<any>(object[map] ?? {})) {
@@ -123,10 +123,16 @@ function namingProblems(object: any): string[] {
         if (kind === 'ConfigMap' && seen.has(key)) problems.push(`${map}[${JSON.stringify(key)}]: is also in data; a key may be in only one of data and binaryData`);
         seen.add(key);
         const base64 = (kind === 'Secret' && map === 'data') || map === 'binaryData';
-        if (typeof value === 'string') bytes += base64 ? Buffer.from(value, 'base64').length : Buffer.byteLength(value);
+        if (typeof value === 'string') sizes.push([key, base64 ? Buffer.from(value, 'base64').length : Buffer.byteLength(value)]);
       }
     }
-    if (bytes > MAX_DATA_BYTES) problems.push(`data: ${bytes} bytes is over the 1 MiB limit of a ${kind}`);
+    // The last line of defence: synth checks the layers first (lib/guard-rails.ts,
+    // layerSizeProblems), where each key's file and line are known; here only the keys are.
+    const bytes = sizes.reduce((sum, [, size]) => sum + size, 0);
+    if (bytes > MAX_DATA_BYTES) {
+      const largest = sizes.sort((a, b) => b[1] - a[1]).slice(0, 3).map(([key, size]) => `${key} (${size} bytes)`);
+      problems.push(`data: ${bytes} bytes is over the 1 MiB limit of a ${kind}; largest keys: ${largest.join(', ')}`);
+    }
   }
 
   if (kind === 'Service') {
@@ -136,19 +142,24 @@ function namingProblems(object: any): string[] {
     }
   }
 
-  if (kind === 'Deployment') {
+  if (kind === 'Deployment' || kind === 'PodDisruptionBudget') {
     checkSelector(problems, 'spec.selector.matchLabels', object.spec?.selector?.matchLabels);
-    const template = object.spec?.template;
-    checkLabels(problems, 'spec.template.metadata.labels', template?.metadata?.labels);
-    checkAnnotations(problems, 'spec.template.metadata.annotations', template?.metadata?.annotations);
-    const pod = template?.spec ?? {};
+  }
+  // Every kind with a pod template (Deployment, Job...; a CronJob's is one level further down).
+  const [templatePath, template] = kind === 'CronJob'
+    ? ['spec.jobTemplate.spec.template', object.spec?.jobTemplate?.spec?.template]
+    : ['spec.template', object.spec?.template];
+  if (template?.spec?.containers) {
+    checkLabels(problems, `${templatePath}.metadata.labels`, template.metadata?.labels);
+    checkAnnotations(problems, `${templatePath}.metadata.annotations`, template.metadata?.annotations);
+    const pod = template.spec;
     for (const list of ['initContainers', 'containers']) {
       for (const [i, container] of (pod[list] ?? []).entries()) {
-        checkName(problems, `spec.template.spec.${list}[${i}].name`, container?.name, 'label');
+        checkName(problems, `${templatePath}.spec.${list}[${i}].name`, container?.name, 'label');
       }
     }
     for (const [i, volume] of (pod.volumes ?? []).entries()) {
-      checkName(problems, `spec.template.spec.volumes[${i}].name`, volume?.name, 'label');
+      checkName(problems, `${templatePath}.spec.volumes[${i}].name`, volume?.name, 'label');
     }
   }
   return problems;

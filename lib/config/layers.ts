@@ -1,8 +1,11 @@
 import { byCodeUnits } from './content-hash';
 import { existsSync } from 'fs';
-import { join } from 'path';
+import { dirname, join } from 'path';
 import { EnvEntry, readEnvFile } from './env-file';
-import { GuardRailExceptions, guardRailProblems } from './guard-rails';
+import type { ResolvedValue } from './provenance';
+import {
+  GuardRailExceptions, guardRailProblems, layerSizeProblems, notInDefaultsWarnings, reservedNameProblems, runtimeVariableWarnings,
+} from './guard-rails';
 
 /**
  * Keys a secrets file (or the process environment) may hold for synth itself. They are consumed
@@ -15,21 +18,7 @@ export const REGISTRY_TOKEN_VARIABLE = 'GITHUB_TOKEN';
 export const REGISTRY_VARIABLES = [REGISTRY_USERNAME_VARIABLE, REGISTRY_TOKEN_VARIABLE];
 const SYNTH_ONLY_KEYS = [HASH_KEY_VARIABLE, ...REGISTRY_VARIABLES];
 
-/** Where a value came from. */
-export interface Source {
-  readonly layer: 'defaults' | 'environment' | 'secrets' | 'process-env';
-  /** `file:line`, or the variable's name for the process environment. */
-  readonly at: string;
-}
-
-/** One key of the resolved configuration. */
-export interface ResolvedValue {
-  readonly key: string;
-  readonly value: string;
-  readonly source: Source;
-  /** The lower layers' sources this value replaced, lowest first. */
-  readonly overrides: readonly Source[];
-}
+export type { ResolvedValue, Source } from './provenance';
 
 /** An environment's configuration after the layers are merged. */
 export interface ResolvedLayers {
@@ -64,6 +53,12 @@ export interface LayerInputs {
   readonly secretsFile?: readonly EnvEntry[];
   /** Keys the secrets layer must hold: those of `env/<environment>.secrets.env.example`. */
   readonly requiredSecrets: readonly string[];
+  /**
+   * The `.example` file's entries, for messages about a key only the `.example` names (its value
+   * coming from the process environment or the cluster).
+   * @default - such messages name the `.example` file without a line
+   */
+  readonly example?: readonly EnvEntry[];
   /** Where the secrets file is (or would be), for messages. */
   readonly secretsPath: string;
   /** Whether missing registry credentials are an error. */
@@ -82,12 +77,18 @@ export interface LayerInputs {
 /**
  * Merges the three layers of one environment. Pure: the process environment is an argument.
  *
- * Layer 3 takes each key from the process environment when it is set there (so CI can inject
- * secrets), else from the secrets file: the process environment wins, as with dotenv. Only keys
- * that the `.example` file or the secrets file names, and the synth-only keys, are read from it.
+ * Layer 3 takes each key from the secrets file, and from the process environment the keys the
+ * file does not hold (so CI, with no file, can inject secrets). A key in both must hold the same
+ * value in both: a variable left in a shell or set by CI for its own use (CI systems export a
+ * GITHUB_TOKEN) must not silently replace the file's value, nor the file silently ignore the
+ * variable, so different values are an error naming both places. An empty variable is a value
+ * too. Only keys that the `.example` file or the secrets file names, and the synth-only keys,
+ * are read from the process environment.
  *
  * All problems of the environment are reported in one error, one per line: credentials in a
- * ConfigMap layer, keys in both layers, and every missing or empty secret.
+ * ConfigMap layer, keys in both layers, names the cluster owns, a key with two values, data over
+ * the API server's size limit, and every missing or empty secret. What deserves a look but may
+ * be meant (a key the defaults lack, a name a runtime executes) goes to `warnings`.
  */
 export function resolveLayers(
   inputs: LayerInputs,
@@ -113,11 +114,27 @@ export function resolveLayers(
   // entry goes no further (no warning, no 'missing or empty' message names it).
   const listed = (entry: EnvEntry) =>
     inputs.requiredSecrets.length === 0 || inputs.requiredSecrets.includes(entry.key) || SYNTH_ONLY_KEYS.includes(entry.key);
-  const warnings = [...configEntries, ...(inputs.secretsFile ?? []).filter(listed)].flatMap((entry) => entry.notes);
+  // Every key where it is written: a key only the .example names (its value from the process
+  // environment, or the cluster's store) at its .example line (line 0, unknown, for inputs built
+  // without the .example's entries).
+  const fileKeys = new Set((inputs.secretsFile ?? []).map((entry) => entry.key));
+  const exampleOnly = (inputs.example ?? inputs.requiredSecrets.map((key) => ({ key, value: '', file: `${inputs.secretsPath}.example`, line: 0, notes: [] })))
+    .filter((entry) => inputs.secretsInCluster || !fileKeys.has(entry.key));
+  const named = [...configEntries, ...(inputs.secretsInCluster ? [] : (inputs.secretsFile ?? []).filter(listed)), ...exampleOnly];
+  const warnings = [
+    ...[...configEntries, ...(inputs.secretsFile ?? []).filter(listed)].flatMap((entry) => entry.notes),
+    ...notInDefaultsWarnings(inputs.defaults, inputs.environmentFile, defaultsPathOf(inputs), exceptions),
+    ...runtimeVariableWarnings(named, exceptions),
+  ];
+  const nameProblems = reservedNameProblems(named);
 
   if (inputs.secretsInCluster) {
     const keys = inputs.requiredSecrets.filter((key) => !SYNTH_ONLY_KEYS.includes(key));
-    const problems = guardRailProblems(configEntries, new Set(keys), `${inputs.secretsPath}.example`, exceptions);
+    const problems = [
+      ...guardRailProblems(configEntries, new Set(keys), `${inputs.secretsPath}.example`, exceptions),
+      ...nameProblems,
+      ...layerSizeProblems(inputs.environment, sortByKey([...config.values()]), []),
+    ];
     if (keys.length === 0) {
       problems.push(`${inputs.environment}: the external secret backend takes the secret keys from ${inputs.secretsPath}.example, which lists none`);
     }
@@ -142,21 +159,30 @@ export function resolveLayers(
   for (const entry of secretsFile) {
     secretLayer.set(entry.key, { key: entry.key, value: entry.value, source: { layer: 'secrets', at: `${entry.file}:${entry.line}` }, overrides: [] });
   }
+  const twoValues: string[] = [];
   const lookedUp = new Set([...inputs.requiredSecrets, ...secretLayer.keys(), ...SYNTH_ONLY_KEYS]);
   for (const key of lookedUp) {
     // Own keys only: a key such as `toString` must not find Object.prototype's.
     const value = Object.hasOwn(processEnv, key) ? processEnv[key] : undefined;
     if (value === undefined) continue;
-    const previous = secretLayer.get(key);
-    secretLayer.set(key, { key, value, source: { layer: 'process-env', at: `$${key}` }, overrides: previous ? [previous.source] : [] });
+    const inFile = secretLayer.get(key);
+    if (!inFile) {
+      secretLayer.set(key, { key, value, source: { layer: 'process-env', at: `$${key}` }, overrides: [] });
+    } else if (inFile.value !== value) {
+      twoValues.push(
+        `${inFile.source.at}: ${key}: $${key} is set in the process environment too, to a different value; ` +
+        `unset $${key} to use this line, or delete this line to use $${key}`);
+    }
+    // The same value in both: the file stays its source.
   }
 
-  const problems = [...unlisted, ...guardRailProblems(
+  const secretValues = sortByKey([...secretLayer.values()].filter((value) => !SYNTH_ONLY_KEYS.includes(value.key)));
+  const problems = [...unlisted, ...twoValues, ...guardRailProblems(
     configEntries,
     new Set([...secretLayer.keys()].filter((key) => !SYNTH_ONLY_KEYS.includes(key))),
     inputs.secretsPath,
     exceptions,
-  )];
+  ), ...nameProblems, ...layerSizeProblems(inputs.environment, sortByKey([...config.values()]), secretValues)];
   // Every key of the secrets layer must have a value: an empty secret is always a mistake.
   const required = [...inputs.requiredSecrets, ...secretLayer.keys(), HASH_KEY_VARIABLE];
   if (inputs.requireRegistryCredentials) required.push(REGISTRY_USERNAME_VARIABLE, REGISTRY_TOKEN_VARIABLE);
@@ -174,7 +200,7 @@ export function resolveLayers(
   return {
     environment: inputs.environment,
     config: sortByKey([...config.values()]),
-    secrets: sortByKey([...secretLayer.values()].filter((value) => !SYNTH_ONLY_KEYS.includes(value.key))),
+    secrets: secretValues,
     hashKey: secretLayer.get(HASH_KEY_VARIABLE)!.value,
     registry: username && password ? { username, password } : undefined,
     fromProcessEnv: [...secretLayer.values()].filter((v) => v.source.layer === 'process-env').map((v) => v.key),
@@ -193,15 +219,25 @@ export function readLayerInputs(
 ): LayerInputs {
   const secretsPath = join(envDir, `${environment}.secrets.env`);
   const examplePath = `${secretsPath}.example`;
+  const defaults = readEnvFile(join(envDir, 'defaults.env'));
+  const environmentFile = readEnvFile(join(envDir, `${environment}.env`));
+  const secretsFile = !options.secretsInCluster && existsSync(secretsPath) ? readEnvFile(secretsPath, { sensitive: true }) : undefined;
+  const example = existsSync(examplePath) ? readEnvFile(examplePath) : [];
   return {
     ...options,
     environment,
-    defaults: readEnvFile(join(envDir, 'defaults.env')),
-    environmentFile: readEnvFile(join(envDir, `${environment}.env`)),
-    secretsFile: !options.secretsInCluster && existsSync(secretsPath) ? readEnvFile(secretsPath, { sensitive: true }) : undefined,
-    requiredSecrets: existsSync(examplePath) ? readEnvFile(examplePath).map((entry) => entry.key) : [],
+    defaults,
+    environmentFile,
+    secretsFile,
+    requiredSecrets: example.map((entry) => entry.key),
+    example,
     secretsPath,
   };
+}
+
+/** Where the defaults are, for messages: beside the environment file. */
+function defaultsPathOf(inputs: LayerInputs): string {
+  return inputs.defaults[0]?.file ?? join(dirname(inputs.environmentFile[0]?.file ?? inputs.secretsPath), 'defaults.env');
 }
 
 /** The values as a key → value record. */

@@ -1,0 +1,94 @@
+import { Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { keyedContentHash } from '../config/content-hash';
+
+/**
+ * How an environment's secrets reach the cluster:
+ * - `plain`: Secrets with base64 data (dist/ must never be committed);
+ * - `sealed`: Bitnami SealedSecrets, encrypted for the cluster's controller at synth time;
+ * - `external`: External Secrets Operator ExternalSecrets naming values kept in a secret store.
+ * In the last two, nothing in dist/ holds a secret value, so dist/ can be committed.
+ */
+export type SecretBackendName = 'plain' | 'sealed' | 'external';
+export const SECRET_BACKEND_NAMES: readonly SecretBackendName[] = ['plain', 'sealed', 'external'];
+
+/** Pod-template annotation holding the keyed hash of the Secret data the pod consumes. */
+export const SECRET_HASH_ANNOTATION = 'checksum/secret';
+
+/** What a construct asks a backend for: one Secret, by name, type and data (or keys). */
+export interface SecretSpec {
+  /** The Secret's name, which workloads reference. */
+  readonly name: string;
+  readonly namespace: string;
+  /**
+   * The Secret's type.
+   * @default 'Opaque'
+   */
+  readonly type?: string;
+  /**
+   * The Secret's data. Read at synth time, so entries added after the call still count; only
+   * backends whose values pass through synth read it.
+   */
+  readonly data: () => Readonly<Record<string, string>>;
+  /**
+   * For backends whose values stay in a store: each Secret key (or template variable) → the
+   * variable naming its value in the store (an app secret key, GITHUB_TOKEN...). Read at synth time.
+   */
+  readonly storedAs: () => Readonly<Record<string, string>>;
+  /**
+   * How the Secret's data is built in the cluster from the `storedAs` variables (External Secrets
+   * templates, engine v2).
+   * @default - the `storedAs` values are the Secret's data as they are
+   */
+  readonly template?: Readonly<Record<string, string>>;
+}
+
+/** What a workload gets so that a change of the Secret rolls it. Values may be lazy. */
+export interface RestartAnnotations {
+  /** On the pod template: a change rolls the pods through the workload's own controller. */
+  readonly podTemplate: Readonly<Record<string, string>>;
+  /** On the workload itself, for a controller such as Reloader that watches the Secret. */
+  readonly workload: Readonly<Record<string, string>>;
+}
+
+/** A Secret as a backend wrote it. */
+export interface BackendSecret {
+  /** The Secret's name in the cluster, which workloads reference. */
+  readonly name: string;
+  /** How workloads consuming this Secret restart when it changes. */
+  restartAnnotations(): RestartAnnotations;
+  /** The keyed hash of the data that the restart marker holds; undefined when values are not at hand. */
+  restartHash(): string | undefined;
+  /** What the backend did, for the synth summary (never a value); '' when there is nothing to say. */
+  summary(): string;
+}
+
+/**
+ * A strategy for writing Secrets. Constructs hand it a name, a type and data (or keys) and never
+ * ask which backend they have: each backend knows how its Secret is written, how its restart
+ * marker is made and what the summary says.
+ */
+export interface SecretBackend {
+  readonly name: SecretBackendName;
+  /**
+   * Whether secret values pass through synth (plain, sealed). When false (external) the values
+   * stay in a store and constructs must not be given any.
+   */
+  readonly holdsValues: boolean;
+  /** Writes what stands for the Secret `spec` into `scope` as the child `id`. */
+  addSecret(scope: Construct, id: string, spec: SecretSpec): BackendSecret;
+}
+
+/**
+ * The restart marker of backends whose values pass through synth: a pod-template annotation
+ * holding an HMAC of the data. Keyed, because a plain hash of secret data on a Deployment lets
+ * anyone who can read Deployments test guesses offline.
+ */
+export function keyedHashAnnotations(data: () => Readonly<Record<string, string>>, hashKey: string): RestartAnnotations {
+  return { podTemplate: { [SECRET_HASH_ANNOTATION]: lazyString(() => keyedContentHash(data(), hashKey)) }, workload: {} };
+}
+
+/** A string resolved at synth time (annotation values are typed as strings). */
+export function lazyString(produce: () => string): string {
+  return Lazy.any({ produce }) as unknown as string;
+}

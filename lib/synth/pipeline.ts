@@ -1,0 +1,316 @@
+import { ApiObject, App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { join } from 'path';
+import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from '../config/layers';
+import { clientSideApplyWarnings, GuardRailExceptions } from '../config/guard-rails';
+import { LayeredConfig } from '../constructs/layered-config';
+import { loosestPodSecurityLevel, podSecurityLabels, PodSecurityLevel } from '../constructs/pod-security';
+import { DEFAULT_REGISTRY_SERVER, imageRegistry, registryHost, RegistryPullSecret } from '../constructs/registry-pull-secret';
+import { TaskApiApp, TaskApiAppProps } from '../constructs/task-api-app';
+import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS } from '../environments';
+import { lazyString, SecretBackend } from '../secrets/backend';
+import { chooseSecretBackend, loadSecretBackend, readSealingCertificate, SecretBackendChoice, sharedSealingCertificate } from './backend-choice';
+import { filesGitWouldCommit } from './git';
+import { describeIdentity, identityOf, sharedIdentities } from './identity';
+import { withoutNoise } from './noise';
+import { kindsInFolder, manifestFileNames, SECRET_KINDS } from './output';
+import { validateObjects } from './validate';
+
+/**
+ * The pipeline: env files → resolved layers (lib/config) → a secret backend per environment →
+ * constructs in one Chart per environment → objects without noise (./noise.ts) → validated objects. Writing them is the caller's
+ * (lib/synth/output.ts); explain and plan read the same result.
+ */
+
+/** What an environment's workloads are built from. */
+export interface EnvironmentContext {
+  readonly environment: string;
+  readonly settings: EnvironmentSettings;
+  /** The merged layers, each value with its provenance. */
+  readonly layers: ResolvedLayers;
+  /** How the environment's Secrets reach the cluster. */
+  readonly secretBackend: SecretBackend;
+}
+
+/**
+ * Builds an environment's workloads into its Chart, after the environment's Namespace. The
+ * default builds the Task API (buildTaskApi); examples/ shows one that adds a worker and a Job.
+ */
+export type EnvironmentBuilder = (chart: Chart, context: EnvironmentContext) => void;
+
+/** Where the inputs are and what the process environment holds. */
+export interface SynthOptions {
+  /** The folder holding defaults.env and the environments' env files. */
+  readonly envDir: string;
+  /** The process environment: secrets and registry credentials for CI. */
+  readonly processEnv: Readonly<Record<string, string | undefined>>;
+  /** The environments that exist. @default ENVIRONMENTS */
+  readonly environments?: Readonly<Record<string, EnvironmentSettings>>;
+  /** Exceptions to the guard rails. @default GUARD_RAIL_EXCEPTIONS */
+  readonly exceptions?: GuardRailExceptions;
+  /**
+   * Where the output goes and earlier output is (`<outdir>/<environment>/`): sealed environments
+   * keep the ciphertext of every value that has not changed, and plain Secrets are refused where
+   * git would commit them.
+   * @default - none: every value is sealed afresh, and git is not asked
+   */
+  readonly outdir?: string;
+  /** What each environment holds besides its Namespace. @default buildTaskApi */
+  readonly build?: EnvironmentBuilder;
+}
+
+/** One environment, synthesized. */
+export interface SynthesizedEnvironment {
+  readonly environment: string;
+  readonly layers: ResolvedLayers;
+  readonly chart: Chart;
+  /** Every LayeredConfig in the environment (the Task API's, and any other app's). */
+  readonly layeredConfigs: readonly LayeredConfig[];
+  /** Every registry pull secret in the environment. */
+  readonly pullSecrets: readonly RegistryPullSecret[];
+  /** The Kubernetes objects, as JSON. */
+  readonly objects: any[];
+  /** Things worth a look that do not stop synthesis (never holding a value). */
+  readonly warnings: string[];
+  /** What the summary says about the environment besides its objects (never holding a value). */
+  readonly notes: string[];
+}
+
+/** The default EnvironmentBuilder: the Task API, as the environment's settings describe it. */
+export function buildTaskApi(chart: Chart, context: EnvironmentContext): TaskApiApp {
+  return new TaskApiApp(chart, 'TaskApi', taskApiProps(context));
+}
+
+/** An environment's settings, resolved layers and secret backend as TaskApiApp props. */
+export function taskApiProps(context: EnvironmentContext): TaskApiAppProps {
+  const { settings, layers, secretBackend } = context;
+  // A backend that keeps values in a store reads the registry credentials there too: the pull
+  // secret is then written whenever the environment requires one.
+  const registry = secretBackend.holdsValues
+    ? layers.registry && { username: layers.registry.username, password: layers.registry.password }
+    : settings.requireRegistryCredentials ? {} : undefined;
+  return {
+    namespace: settings.namespace,
+    image: settings.image,
+    replicas: settings.replicas,
+    resources: settings.resources,
+    config: valuesOf(layers.config),
+    secrets: valuesOf(layers.secrets),
+    storedSecretKeys: layers.externalSecretKeys,
+    registry,
+    secretBackend,
+  };
+}
+
+/**
+ * The environment owns its Namespace: every app built into it shares the one object, which
+ * enforces the Pod Security level the loosest of them was allowed (restricted by default). The
+ * level is read at synth time, once every workload is built.
+ */
+export function addNamespace(chart: Chart, name: string): kplus.Namespace {
+  const enforce = lazyString(() => loosestPodSecurityLevel(chart)) as PodSecurityLevel;
+  return new kplus.Namespace(chart, 'Namespace', { metadata: { name, labels: podSecurityLabels(enforce) } });
+}
+
+/**
+ * Resolves and synthesizes the named environments, each in an App of its own (one Chart per
+ * App keeps synthesis linear: cdk8s re-validates the whole App for every Chart).
+ *
+ * Every environment is resolved before anything is built, so that the problems of all of them
+ * (say, the missing secrets of staging and of production) are reported together. Every object
+ * is then validated (lib/synth/validate.ts), again reporting the problems of all environments together.
+ */
+export function synthEnvironments(names: readonly string[], options: SynthOptions): SynthesizedEnvironment[] {
+  const environments = options.environments ?? ENVIRONMENTS;
+  const build = options.build ?? buildTaskApi;
+  const problems: string[] = [];
+  const contexts: EnvironmentContext[] = [];
+  const backendChoices = new Map<string, SecretBackendChoice>();
+  for (const name of names) {
+    const settings = environments[name];
+    try {
+      const choice = chooseSecretBackend(name, settings, options.processEnv, options.envDir);
+      backendChoices.set(name, choice);
+      if (choice.kind === 'plain' && options.outdir) refuseGitTrackedFolder(join(options.outdir, name), name);
+      const inputs = readLayerInputs(options.envDir, name, {
+        requireRegistryCredentials: settings.requireRegistryCredentials,
+        exceptions: options.exceptions ?? GUARD_RAIL_EXCEPTIONS,
+        secretsInCluster: choice.kind === 'external',
+      });
+      const layers = resolveLayers(inputs, options.processEnv);
+      const secretBackend = loadSecretBackend(choice, {
+        previousOutput: options.outdir && join(options.outdir, name),
+        hashKey: layers.hashKey,
+      });
+      contexts.push({ environment: name, settings, layers, secretBackend });
+    } catch (error) {
+      problems.push((error as Error).message);
+      // So that a bad certificate is reported in the same run as missing secrets.
+      const choice = backendChoices.get(name);
+      if (choice?.kind === 'sealed') problems.push(...attempt(() => readSealingCertificate(choice.certificateFile)));
+    }
+  }
+  if (names.length > 1) problems.push(...sharedProcessSecrets(contexts.map((c) => c.layers)), ...sharedSealingCertificate(backendChoices));
+  failOn(problems);
+
+  const synthesized = contexts.map((context) => {
+    const chart = new Chart(new App(), context.environment);
+    addNamespace(chart, context.settings.namespace);
+    build(chart, context);
+    const objects = withoutNoise(chart.toJson());
+    const warnings = [...context.layers.warnings, ...clientSideApplyWarnings(context.environment, objects, context.layers)];
+    const constructs = chart.node.findAll();
+    const pullSecrets = constructs.filter((c): c is RegistryPullSecret => c instanceof RegistryPullSecret);
+    return {
+      environment: context.environment,
+      layers: context.layers,
+      chart,
+      layeredConfigs: constructs.filter((c): c is LayeredConfig => c instanceof LayeredConfig),
+      pullSecrets,
+      objects,
+      warnings,
+      notes: pullSecrets.length > 0 ? [] : missingPullSecretNotes(context, objects),
+    };
+  });
+  for (const { environment, chart, objects } of synthesized) problems.push(...sameObjectProblems(environment, chart, objects));
+  // What the API server would reject is a synth error, not a surprise at `kubectl apply`.
+  problems.push(...synthesized.flatMap(({ environment, objects }) => validateObjects(objects).map((problem) => `${environment}: ${problem}`)));
+  if (options.outdir) {
+    for (const { environment, objects, warnings } of synthesized) {
+      const { problem, warning } = refuseSecretsGitWouldCommit(join(options.outdir, environment), environment, objects, options.processEnv);
+      if (problem) problems.push(problem);
+      if (warning) warnings.push(warning);
+    }
+  }
+  failOn(problems);
+  return synthesized;
+}
+
+/**
+ * Two objects of one identity in an environment (two apps or LayeredConfigs given the same names)
+ * would be one file in dist/, holding the last one only, and one object in the cluster: the other's
+ * data would be lost without a word. Each such identity is a problem naming the constructs that
+ * made the objects, found only then (toJson per object is the costly part).
+ */
+function sameObjectProblems(environment: string, chart: Chart, objects: readonly any[]): string[] {
+  const shared = sharedIdentities(objects);
+  if (shared.length === 0) return [];
+  const paths = new Map<string, string[]>();
+  for (const apiObject of chart.node.findAll().filter(ApiObject.isApiObject)) {
+    const key = JSON.stringify(identityOf(apiObject.toJson()));
+    paths.set(key, [...(paths.get(key) ?? []), apiObject.node.path]);
+  }
+  return shared.map(([first]) => {
+    const identity = identityOf(objects[first]);
+    const makers = paths.get(JSON.stringify(identity)) ?? [];
+    const list = `${makers.slice(0, -1).join(', ')} and ${makers[makers.length - 1]}`;
+    return `${environment}: ${list} ${makers.length === 2 ? 'both' : 'all'} make ${describeIdentity(identity)}: ` +
+      'in dist/ and in the cluster one would replace the other. Give each its own name or namespace';
+  });
+}
+
+/**
+ * Plain Secrets (base64 is not encryption) must never be committed. Whatever the backend, a file of
+ * a kind in SECRET_KINDS that git would commit (the folder un-ignored, say `!dist/staging/` in
+ * .gitignore, or the file already tracked) is refused; sealed and external environments write no
+ * such file, and then git is not even asked. Outside a work tree there is nothing to check.
+ */
+function refuseSecretsGitWouldCommit(
+  folder: string,
+  environment: string,
+  objects: readonly any[],
+  processEnv: Readonly<Record<string, string | undefined>>,
+): { problem?: string; warning?: string } {
+  const names = manifestFileNames(objects).filter((_, index) => SECRET_KINDS.has(objects[index].kind));
+  const answer = filesGitWouldCommit(folder, names, processEnv);
+  if (answer.kind === 'failed') {
+    return { warning: `${environment}: could not ask git whether it would commit the plain Secrets in ${folder}/ (${answer.reason}); make sure it does not` };
+  }
+  if (answer.kind === 'outside' || answer.wouldCommit.length === 0) return {};
+  const tracked = answer.tracked;
+  const untracked = answer.wouldCommit.filter((name) => !tracked.includes(name));
+  const otherBackend = `or use the sealed or external secret backend for ${environment}`;
+  const parts = [
+    ...(untracked.length > 0
+      ? [`git would commit the plain Secrets synth writes to ${folder}/ (${untracked.join(', ')}), as no ignore rule excludes ` +
+        `them. Have git ignore ${folder}/ (the project's .gitignore has dist/*; a line like !dist/${environment}/ un-ignores it), ${otherBackend}`]
+      : []),
+    ...(tracked.length > 0
+      ? [`git already tracks ${tracked.map((name) => `${folder}/${name}`).join(', ')}, where synth would write plain secret values. ` +
+        `Untrack ${tracked.length > 1 ? 'them' : 'it'} (git rm --cached; rotate any value already committed) and keep ${folder}/ ignored, ${otherBackend}`]
+      : []),
+  ];
+  return { problem: parts.map((part) => `${environment}: ${part}`).join('\n') };
+}
+
+/**
+ * Without registry credentials an environment that does not require them (dev) gets no pull
+ * secret, and its pods pull from the registry anonymously: fine for a public image, ImagePullBackOff
+ * (401) for a private one. The summary says so rather than nothing, for each workload concerned.
+ */
+function missingPullSecretNotes(context: EnvironmentContext, objects: readonly any[]): string[] {
+  const host = registryHost(DEFAULT_REGISTRY_SERVER);
+  const pulls = objects.flatMap((object) => podSpecsOf(object)
+    .filter((spec) => !(spec.imagePullSecrets?.length > 0))
+    .flatMap((spec) => [...(spec.initContainers ?? []), ...(spec.containers ?? [])])
+    .map((container) => String(container.image ?? ''))
+    .filter((image) => imageRegistry(image) === host)
+    .map((image) => `${object.kind} ${object.metadata?.name} pulls ${image}`));
+  if (pulls.length === 0) return [];
+  const fix = context.secretBackend.holdsValues
+    ? `set both GITHUB_USERNAME and GITHUB_TOKEN (a token with read:packages), in the shell or env/${context.environment}.secrets.env`
+    : `set requireRegistryCredentials for ${context.environment} in lib/environments.ts (the ${context.secretBackend.name} backend ` +
+      'then reads GITHUB_USERNAME and GITHUB_TOKEN from the store)';
+  return [`no pull secret: ${[...new Set(pulls)].join(', ')} without registry credentials. A private image cannot be ` +
+    `pulled (ImagePullBackOff); to attach a pull secret, ${fix}`];
+}
+
+/** The pod specs of a workload object (none for other kinds). */
+function podSpecsOf(object: any): any[] {
+  const spec = object?.kind === 'Pod' ? object.spec
+    : object?.kind === 'CronJob' ? object.spec?.jobTemplate?.spec?.template?.spec
+      : object?.spec?.template?.spec;
+  return spec && typeof spec === 'object' ? [spec] : [];
+}
+
+/** The message of what `run` throws, if it throws. */
+function attempt(run: () => unknown): string[] {
+  try {
+    run();
+    return [];
+  } catch (error) {
+    return [(error as Error).message];
+  }
+}
+
+/**
+ * A folder of SealedSecrets or ExternalSecrets may be committed (GitOps); plain Secrets written
+ * over it (say, a TASK_API_SECRET_BACKEND=plain left over) would put secret values into git.
+ */
+function refuseGitTrackedFolder(folder: string, environment: string): void {
+  const kinds = kindsInFolder(folder);
+  if (kinds.has('sealedsecret') || kinds.has('externalsecret')) {
+    throw new Error(
+      `${environment}: ${folder}/ holds SealedSecrets or ExternalSecrets (it may be committed to git); plain ` +
+      `Secrets written there would put secret values in it. Use that environment's backend, or delete ${folder}/ first.`);
+  }
+}
+
+/** Throws one error holding every problem, each once (defaults.env is shared by all environments). */
+function failOn(problems: readonly string[]): void {
+  if (problems.length > 0) throw new Error([...new Set(problems.join('\n').split('\n'))].join('\n'));
+}
+
+/**
+ * Process variables are not scoped by environment: a DATABASE_PASSWORD set for one run would
+ * become the password of every environment it synthesizes. So with several environments
+ * selected, only the registry credentials (one account can serve all) may come from there.
+ */
+function sharedProcessSecrets(resolved: readonly ResolvedLayers[]): string[] {
+  return resolved
+    .map((layers) => ({ environment: layers.environment, keys: layers.fromProcessEnv.filter((key) => !REGISTRY_VARIABLES.includes(key)) }))
+    .filter(({ keys }) => keys.length > 0)
+    .map(({ environment, keys }) =>
+      `${environment}: ${keys.join(', ')} would come from the process environment, which every selected environment ` +
+      `shares: unset them and use env/${environment}.secrets.env, or synthesize one environment per run`);
+}
