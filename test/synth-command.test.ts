@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, relative } from 'path';
 import { folderState, project as committedProject, writeSecretsFile } from './cli-support';
@@ -109,20 +109,32 @@ describe('npm run synth (scripts/synth.cjs)', () => {
     expect(launched).toEqual(run([join(repo, 'build', 'main.js')], roots[1]));
   }, 60_000);
 
-  test('starts no other process when the build is up to date', () => {
-    // Preloaded: any attempt to start a process fails the run.
-    const guard = join(mkdtempSync(join(tmpdir(), 'task-api-guard-')), 'no-child-process.cjs');
+  test('starts no second Node process when the build is up to date', () => {
+    // Preloaded: records the command of every process the run starts (the synth program itself
+    // asks git whether it would commit plain Secrets, and git may be started).
+    const dir = mkdtempSync(join(tmpdir(), 'task-api-spawns-'));
+    const guard = join(dir, 'record-spawns.cjs');
+    const record = join(dir, 'spawned.txt');
     writeFileSync(guard, [
       "const childProcess = require('child_process');",
+      "const { appendFileSync } = require('fs');",
       "for (const name of ['spawn', 'spawnSync', 'fork', 'exec', 'execSync', 'execFile', 'execFileSync']) {",
-      "  childProcess[name] = () => { throw new Error('started a process: ' + name); };",
+      '  const original = childProcess[name];',
+      `  childProcess[name] = function (command, ...rest) { appendFileSync(${JSON.stringify(record)}, name + ' ' + command + '\\n'); return original.call(this, command, ...rest); };`,
       '}',
       "require('module').syncBuiltinESMExports();",
     ].join('\n'));
-    const root = project();
-    const result = run(['--require', guard, join(repo, 'scripts', 'synth.cjs')], root);
-    expect(result.stderr).toBe('');
+    const nodeProcesses = () => {
+      const spawned = existsSync(record) ? readFileSync(record, 'utf8').trim().split('\n') : [];
+      rmSync(record, { force: true });
+      return spawned.filter((line) => line.includes(process.execPath) || /^\w+ (\S*\/)?node\b/.test(line) || line.startsWith('fork '));
+    };
+    // The recorder itself sees a Node process started the way the former launcher did.
+    expect(run(['--require', guard, '-e', "require('child_process').spawnSync(process.execPath, ['-e', '0'])"], dir).status).toBe(0);
+    expect(nodeProcesses()).toHaveLength(1);
+    const result = run(['--require', guard, join(repo, 'scripts', 'synth.cjs')], project());
     expect(result.status).toBe(0);
+    expect(nodeProcesses()).toEqual([]);
   }, 60_000);
 
   test('keeps no value read at run time in its code cache', () => {
