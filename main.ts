@@ -3,6 +3,7 @@ import { REGISTRY_TOKEN_VARIABLE } from './lib/config/layers';
 import { manifestFiles, outputFolder, recoverInterruptedSwap, writeEnvironment } from './lib/synth/output';
 import { EnvironmentBuilder, synthEnvironments } from './lib/synth/pipeline';
 import { failureLines } from './lib/terminal';
+import { parseSynthArguments, synthToStdout } from './lib/synth/stdout';
 
 /**
  * `npm run synth` and `npx cdk8s synth`: synthesizes the environments in TASK_API_ENV
@@ -14,21 +15,25 @@ export function main(
   processEnv: Readonly<Record<string, string | undefined>>,
   log = console.log,
   fail = console.error,
+  args: readonly string[] = [],
   build?: EnvironmentBuilder,
 ): number {
   try {
+    const command = parseSynthArguments(args);
+    if (command.stdout) return synthToStdout(command, { processEnv, synthesize: (names, options) => synthEnvironments(names, { ...options, build }), err: fail });
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
     const outdir = outputFolder(processEnv);
     for (const name of names) recoverInterruptedSwap(outdir, name);
     const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir, build });
     for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) fail(`warning: ${warning}`);
-    for (const { environment, objects, layers, layeredConfigs, pullSecrets, notes } of synthesized) {
+    for (const { environment, objects, layers, layeredConfigs, pullSecrets, carried, notes } of synthesized) {
       const files = manifestFiles(objects);
-      const folder = writeEnvironment(outdir, environment, files);
-      // One file per object, each name unique (writeEnvironment refuses otherwise): the count is the files'.
+      const folder = writeEnvironment(outdir, environment, [...files, ...carried]);
+      // One file per object, each name unique (writeEnvironment refuses otherwise): the count is
+      // the new objects' files; the earlier versions carried forward are named in the notes.
       log(`${environment}: ${files.length} objects written to ${folder}/`);
       for (const config of layeredConfigs) {
-        log(`  configmap ${config.configMap.name}  ${config.configHash()}`);
+        log(`  configmap ${config.configMapName}  ${config.configHash()}`);
         log(`  secret    ${config.secretName}  ${config.secretSummary()}`);
       }
       for (const pullSecret of pullSecrets) {
@@ -51,7 +56,7 @@ export function main(
  * calls after loading build/main.js.
  */
 export function runSynthProgram(): void {
-  process.exitCode = main(process.env);
+  process.exitCode = main(process.env, console.log, console.error, process.argv.slice(2));
 }
 
 if (require.main === module) runSynthProgram();

@@ -15,3 +15,5 @@ export { manifestFiles, writeEnvironment } from './synth/output';
 export { withoutNoise } from './synth/noise';
 export { ResolvedLayers, ResolvedValue, Source } from './config/layers';
 export { EnvironmentSettings, ENVIRONMENTS, selectEnvironments } from './environments';
+export { CONFIG_HISTORY_ANNOTATION, ObjectRef, OutputFile, readOutputFiles, RETAINED_BYTES_LIMIT, retainVersions } from './synth/retention';
+export { applySetName, pruneCommand } from './synth/applyset';

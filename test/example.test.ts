@@ -12,7 +12,7 @@ import { explainEnvironment } from '../lib/review/explain';
 import { planEnvironment, renderPlan } from '../lib/review/plan';
 import { outputFor } from '../lib/terminal';
 import { findKubectl, kubectl } from './kubectl';
-import { committedEnvDir, fakeSecrets, findObject } from './support';
+import { committedEnvDir, fakeSecrets, findObject, findVersion } from './support';
 
 const ENVIRONMENTS = ['dev', 'staging', 'production'];
 
@@ -45,7 +45,11 @@ describe('examples/worker-and-migration.ts', () => {
         expect(template.metadata.annotations[CONFIG_HASH_ANNOTATION]).toMatch(/^sha256:[0-9a-f]{64}$/);
         expect(template.metadata.annotations[SECRET_HASH_ANNOTATION]).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
         expect(template.metadata.annotations).toEqual(api.metadata.annotations);
-        expect(template.spec.containers[0].envFrom).toEqual([{ configMapRef: { name: 'task-api-config' } }, { secretRef: { name: 'task-api-secrets' } }]);
+        expect(template.spec.containers[0].envFrom).toEqual(api.spec.containers[0].envFrom);
+        expect(template.spec.containers[0].envFrom).toEqual([
+          { configMapRef: { name: findVersion(objects, 'ConfigMap', 'task-api-config').metadata.name } },
+          { secretRef: { name: findVersion(objects, 'Secret', 'task-api-secrets').metadata.name } },
+        ]);
       }
     });
 
@@ -93,8 +97,8 @@ describe('examples/worker-and-migration.ts', () => {
     const worker = explainEnvironment(synth('dev')).find((e) => e.workload === 'Deployment task-api-worker');
     expect(worker).toMatchObject({ container: 'worker', namespace: 'task-api-dev', problems: [] });
     const vars = Object.fromEntries(worker!.vars.map((v) => [v.name, v]));
-    expect(vars.LOG_LEVEL).toMatchObject({ value: 'debug', from: expect.stringMatching(/dev\.env:\d+ \(environment\) via ConfigMap task-api-config$/) });
-    expect(vars.DATABASE_PASSWORD).toMatchObject({ secret: true, from: expect.stringMatching(/dev\.secrets\.env:\d+ \(secrets\) via Secret task-api-secrets$/) });
+    expect(vars.LOG_LEVEL).toMatchObject({ value: 'debug', from: expect.stringMatching(/dev\.env:\d+ \(environment\) via ConfigMap task-api-config-[0-9a-z]{10}$/) });
+    expect(vars.DATABASE_PASSWORD).toMatchObject({ secret: true, from: expect.stringMatching(/dev\.secrets\.env:\d+ \(secrets\) via Secret task-api-secrets-[0-9a-z]{10}$/) });
     // The Task API's Service is in the same namespace; its link variables stay out.
     expect(Object.keys(vars).filter((name) => name.startsWith('TASK_API_SERVICE') || name === 'TASK_API_PORT')).toEqual([]);
   });
@@ -107,7 +111,8 @@ describe('examples/worker-and-migration.ts', () => {
     const plan = planEnvironment('dev', before, after);
     const [oldJob, newJob] = [migrationJob(before).metadata.name, migrationJob(after).metadata.name];
     expect(newJob).not.toBe(oldJob);
-    const reason = 'ConfigMap task-api-config: changed LOG_LEVEL "debug" → "info"';
+    const [oldConfig, newConfig] = [findVersion(before, 'ConfigMap', 'task-api-config').metadata.name, findVersion(after, 'ConfigMap', 'task-api-config').metadata.name];
+    const reason = `ConfigMap task-api-config: new version ${newConfig} (was ${oldConfig}): changed LOG_LEVEL "debug" → "info"`;
     expect(plan.rollouts).toEqual(expect.arrayContaining([
       { workload: 'Deployment task-api', reasons: [reason] },
       { workload: 'Deployment task-api-worker', reasons: [reason] },
@@ -121,7 +126,7 @@ describe('examples/worker-and-migration.ts', () => {
   test('with the external backend, Reloader\'s annotation is on the worker and the Job themselves', () => {
     const { objects } = synth('production', committedEnvDir(), { TASK_API_SECRET_BACKEND: 'external' });
     for (const workload of [findObject(objects, 'Deployment', 'task-api'), findObject(objects, 'Deployment', 'task-api-worker'), migrationJob(objects)]) {
-      expect(workload.metadata.annotations).toEqual({ [RELOADER_SECRETS_ANNOTATION]: 'task-api-secrets' });
+      expect(workload.metadata.annotations[RELOADER_SECRETS_ANNOTATION]).toBe('task-api-secrets');
     }
   });
 

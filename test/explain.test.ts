@@ -4,7 +4,7 @@ import { synthEnvironments, SynthesizedEnvironment } from '../lib/synth/pipeline
 import { explainEnvironment, main, renderComparison, renderContainer } from '../lib/review/explain';
 import { outputFor } from '../lib/terminal';
 import { project, runBuilt, writeSecretsFile } from './cli-support';
-import { addDevSecret, committedEnvDir, fakeSecrets, findObject } from './support';
+import { addDevSecret, committedEnvDir, fakeSecrets, findObject, findVersion } from './support';
 
 function synthDev(envDir = committedEnvDir(), inBothLayers: string[] = []): SynthesizedEnvironment {
   return synthEnvironments(['dev'], { envDir, processEnv: {}, exceptions: { notSecret: [], inBothLayers } })[0];
@@ -28,10 +28,10 @@ describe('explainEnvironment', () => {
   test("explains the Task API's container in dev, each key traced to its env file line", () => {
     expect(taskApi(synthDev())).toMatchObject({ environment: 'dev', namespace: 'task-api-dev', problems: [] });
     const vars = varsOf(synthDev());
-    expect(vars.LOG_LEVEL).toMatchObject({ value: 'debug', from: expect.stringMatching(/dev\.env:2 \(environment\) via ConfigMap task-api-config$/) });
+    expect(vars.LOG_LEVEL).toMatchObject({ value: 'debug', from: expect.stringMatching(/dev\.env:2 \(environment\) via ConfigMap task-api-config-[0-9a-z]{10}$/) });
     expect(vars.LOG_LEVEL.overrides).toEqual([expect.stringMatching(/defaults\.env:3 \(defaults\)$/)]);
     expect(vars.ENABLE_METRICS.overrides).toEqual([]);
-    expect(vars.DATABASE_PASSWORD).toMatchObject({ secret: true, from: expect.stringMatching(/dev\.secrets\.env:3 \(secrets\) via Secret task-api-secrets$/) });
+    expect(vars.DATABASE_PASSWORD).toMatchObject({ secret: true, from: expect.stringMatching(/dev\.secrets\.env:3 \(secrets\) via Secret task-api-secrets-[0-9a-z]{10}$/) });
   });
 
   test('precedence: a secret outranks the ConfigMap, which holds the environment file over the defaults', () => {
@@ -42,10 +42,12 @@ describe('explainEnvironment', () => {
     const shadowed = varsOf(synthDev(envDir, ['SHADOWED'])).SHADOWED;
     expect(shadowed.value).toBe('fake-from-secrets');
     expect(shadowed.secret).toBe(true);
-    expect(shadowed.from).toBe(`${join(envDir, 'dev.secrets.env')}:9 (secrets) via Secret task-api-secrets`);
+    // explain follows the versioned names the pod template reads.
+    const objects = synthDev(envDir, ['SHADOWED']).objects;
+    expect(shadowed.from).toBe(`${join(envDir, 'dev.secrets.env')}:9 (secrets) via Secret ${findVersion(objects, 'Secret', 'task-api-secrets').metadata.name}`);
     expect(shadowed.overrides).toEqual([
       `${join(envDir, 'defaults.env')}:1 (defaults)`,
-      `${join(envDir, 'dev.env')}:2 (environment) via ConfigMap task-api-config`,
+      `${join(envDir, 'dev.env')}:2 (environment) via ConfigMap ${findVersion(objects, 'ConfigMap', 'task-api-config').metadata.name}`,
     ]);
   });
 
@@ -54,8 +56,8 @@ describe('explainEnvironment', () => {
     appendFileSync(join(envDir, 'dev.secrets.env.example'), 'EXTRA_TOKEN=\n');
     const processEnv = { EXTRA_TOKEN: 'fake-ci-extra-token', DATABASE_PASSWORD: 'fake-dev-database-password' };
     const vars = varsOf(synthEnvironments(['dev'], { envDir, processEnv })[0]);
-    expect(vars.EXTRA_TOKEN.from).toBe('$EXTRA_TOKEN (process environment) via Secret task-api-secrets');
-    expect(vars.DATABASE_PASSWORD.from).toBe(`${join(envDir, 'dev.secrets.env')}:3 (secrets) via Secret task-api-secrets`);
+    expect(vars.EXTRA_TOKEN.from).toMatch(/^\$EXTRA_TOKEN \(process environment\) via Secret task-api-secrets-[0-9a-z]{10}$/);
+    expect(vars.DATABASE_PASSWORD.from).toBe(`${join(envDir, 'dev.secrets.env')}:3 (secrets) via Secret ${vars.EXTRA_TOKEN.from.split(' ').pop()}`);
     expect(vars.DATABASE_PASSWORD.overrides).toEqual([]);
   });
 
@@ -69,10 +71,10 @@ describe('explainEnvironment', () => {
       { name: 'DSN', value: 'postgres://app:$(SECRET_DATABASE_PASSWORD)@db' },
     ];
     const vars = varsOf(synthesized);
-    expect(vars.SECRET_DATABASE_PASSWORD.from).toMatch(/via Secret task-api-secrets with prefix SECRET_$/);
+    expect(vars.SECRET_DATABASE_PASSWORD.from).toMatch(/via Secret task-api-secrets-[0-9a-z]{10} with prefix SECRET_$/);
     expect(vars.DATABASE_PASSWORD).toBeUndefined();
     expect(vars.LOG_LEVEL.value).toBe('pinned-debug');
-    expect(vars.LOG_LEVEL.overrides).toEqual([expect.stringMatching(/defaults\.env:3 \(defaults\)$/), expect.stringMatching(/dev\.env:2 \(environment\) via ConfigMap task-api-config$/)]);
+    expect(vars.LOG_LEVEL.overrides).toEqual([expect.stringMatching(/defaults\.env:3 \(defaults\)$/), expect.stringMatching(/dev\.env:2 \(environment\) via ConfigMap task-api-config-[0-9a-z]{10}$/)]);
     expect(vars.URL.value).toBe('http://localhost:8000/v1?level=pinned-debug&price=$5&$(UNSET)');
     expect(vars.URL.from).toBe('env[1] of the container, expanding $(API_BASE_URL) $(LOG_LEVEL)');
     expect(vars.DSN.secret).toBe(true);
@@ -83,7 +85,7 @@ describe('rendering', () => {
   test('plain output: one KEY=value line per variable, secrets masked, no colour or padding', () => {
     const lines = renderContainer(taskApi(synthDev()), PLAIN);
     expect(lines[0]).toBe('dev: Deployment task-api, container task-api (namespace task-api-dev)');
-    expect(lines).toContainEqual(expect.stringMatching(/^LOG_LEVEL=debug {2}# \S*dev\.env:2 \(environment\) via ConfigMap task-api-config; overrides \S*defaults\.env:3 \(defaults\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^LOG_LEVEL=debug {2}# \S*dev\.env:2 \(environment\) via ConfigMap task-api-config-[0-9a-z]{10}; overrides \S*defaults\.env:3 \(defaults\)$/));
     expect(lines).toContainEqual(expect.stringMatching(/^DATABASE_PASSWORD=<secret, 26 bytes> {2}# /));
     expect(lines).toContain('KUBERNETES_SERVICE_HOST=<cluster IP>  # link variable of Service kubernetes, set by the cluster');
     // enableServiceLinks is off: the namespace's own Service injects nothing.

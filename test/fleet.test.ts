@@ -3,7 +3,7 @@ import { join } from 'path';
 import { Chart } from 'cdk8s';
 import { fleetServiceNames, synthFleet } from '../bench/fleet';
 import { synthEnvironments } from '../lib/synth/pipeline';
-import { committedEnvDir, fakeSecrets, findObject } from './support';
+import { committedEnvDir, fakeSecrets, findObject, findVersion } from './support';
 
 /** The committed env files plus fake staging and production secrets files. */
 function envDirWithAllSecrets(): string {
@@ -46,9 +46,9 @@ describe('the benchmark fleet', () => {
     const envDir = envDirWithAllSecrets();
     const [single] = synthEnvironments(['staging'], { envDir, processEnv: {} });
     const [fleet] = synthFleet(['staging'], fleetServiceNames(2), { envDir, processEnv: {} });
-    const expected = findObject(single.objects, 'ConfigMap', 'task-api-config').data;
-    expect(findObject(fleet.objects, 'ConfigMap', 'svc-0002-config').data).toEqual(expected);
-    expect(findObject(fleet.objects, 'Secret', 'svc-0002-secrets').data).toEqual(findObject(single.objects, 'Secret', 'task-api-secrets').data);
+    const expected = findVersion(single.objects, 'ConfigMap', 'task-api-config').data;
+    expect(findVersion(fleet.objects, 'ConfigMap', 'svc-0002-config').data).toEqual(expected);
+    expect(findVersion(fleet.objects, 'Secret', 'svc-0002-secrets').data).toEqual(findVersion(single.objects, 'Secret', 'task-api-secrets').data);
     expect(findObject(fleet.objects, 'Deployment', 'svc-0002').spec.template.spec.imagePullSecrets).toEqual([{ name: 'svc-0002-registry' }]);
   });
 

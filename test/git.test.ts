@@ -6,7 +6,7 @@ import { filesGitWouldCommit } from '../lib/synth/git';
 import { manifestFiles, writeEnvironment } from '../lib/synth/output';
 import { synthEnvironments } from '../lib/synth/pipeline';
 import { folderState, project, runBuilt } from './cli-support';
-import { fakeSecrets } from './support';
+import { committedEnvDir, fakeSecrets, findVersion } from './support';
 import { testController } from './sealing-controller';
 
 /** Runs git in `cwd`, failing the test if git fails. */
@@ -22,6 +22,13 @@ function repository(gitignore = 'dist/*\n'): string {
   git(root, 'init', '--quiet');
   writeFileSync(join(root, '.gitignore'), gitignore);
   return root;
+}
+
+/** The file dev's versioned `kind` (ConfigMap or Secret) is written to, from the committed env files. */
+function devFile(kind: 'ConfigMap' | 'Secret'): string {
+  const [dev] = synthEnvironments(['dev'], { envDir: committedEnvDir(), processEnv: {} });
+  const name = findVersion(dev.objects, kind, kind === 'ConfigMap' ? 'task-api-config' : 'task-api-secrets').metadata.name;
+  return `${kind === 'ConfigMap' ? 1 : 2}-${kind.toLowerCase()}-${name}.yaml`;
 }
 
 /** Synthesizes `environment` as `npm run synth` would in `root`, into `<root>/dist` unless told otherwise. */
@@ -75,7 +82,7 @@ describe('plain Secrets where git would commit them', () => {
     const root = repository('dist/*\n!dist/dev/\n');
     const folder = join(root, 'dist', 'dev');
     expect(() => synth(root, 'dev')).toThrow(
-      `dev: git would commit the plain Secrets synth writes to ${folder}/ (2-secret-task-api-secrets.yaml), as no ignore rule excludes ` +
+      `dev: git would commit the plain Secrets synth writes to ${folder}/ (${devFile('Secret')}), as no ignore rule excludes ` +
       `them. Have git ignore ${folder}/ (the project's .gitignore has dist/*; a line like !dist/dev/ un-ignores it), or use the sealed ` +
       'or external secret backend for dev');
   });
@@ -88,17 +95,17 @@ describe('plain Secrets where git would commit them', () => {
   test('a Secret file git already tracks is refused, though .gitignore ignores the folder', () => {
     const root = repository();
     writeEnvironment(join(root, 'dist'), 'dev', manifestFiles(synth(root, 'dev').objects));
-    git(root, 'add', '--force', 'dist/dev/2-secret-task-api-secrets.yaml');
+    git(root, 'add', '--force', `dist/dev/${devFile('Secret')}`);
     const folder = join(root, 'dist', 'dev');
     expect(() => synth(root, 'dev')).toThrow(
-      `dev: git already tracks ${folder}/2-secret-task-api-secrets.yaml, where synth would write plain secret values. ` +
+      `dev: git already tracks ${folder}/${devFile('Secret')}, where synth would write plain secret values. ` +
       `Untrack it (git rm --cached; rotate any value already committed) and keep ${folder}/ ignored, or use the sealed or external secret backend for dev`);
   });
 
   test('other tracked files of the folder are no reason to refuse', () => {
     const root = repository();
     writeEnvironment(join(root, 'dist'), 'dev', manifestFiles(synth(root, 'dev').objects));
-    git(root, 'add', '--force', 'dist/dev/1-configmap-task-api-config.yaml');
+    git(root, 'add', '--force', `dist/dev/${devFile('ConfigMap')}`);
     expect(() => synth(root, 'dev')).not.toThrow();
   });
 
@@ -137,7 +144,7 @@ describe('plain Secrets where git would commit them', () => {
     const result = runBuilt('main.js', root);
     expect(result.status).toBe(1);
     expect(result.out).toBe(
-      'synth failed: dev: git would commit the plain Secrets synth writes to dist/dev/ (2-secret-task-api-secrets.yaml), as no ignore rule ' +
+      `synth failed: dev: git would commit the plain Secrets synth writes to dist/dev/ (${devFile('Secret')}), as no ignore rule ` +
       "excludes them. Have git ignore dist/dev/ (the project's .gitignore has dist/*; a line like !dist/dev/ un-ignores it), or use the sealed " +
       'or external secret backend for dev\n');
     expect(folderState(join(root, 'dist'))).toEqual(before);

@@ -9,7 +9,7 @@ import { kindsInFolder, manifestFileNames, manifestFiles, readManifests, writeEn
 import { buildTaskApi, EnvironmentBuilder, synthEnvironments, taskApiProps } from '../lib/synth/pipeline';
 import { main } from '../main';
 import { folderState, project } from './cli-support';
-import { committedEnvDir, findObject } from './support';
+import { committedEnvDir, findVersion } from './support';
 
 const synthDev = (build: EnvironmentBuilder) => synthEnvironments(['dev'], { envDir: committedEnvDir(), processEnv: {}, build })[0];
 
@@ -59,7 +59,7 @@ describe('object identity', () => {
 describe('two objects of one identity in an environment', () => {
   test('a second app of the same name is an error naming both construct paths of each shared object', () => {
     const message = synthError(withSecondApp());
-    expect(message).toContain('dev: dev/TaskApi/Config/Secret and dev/Second/Config/Secret both make Secret task-api-secrets in namespace task-api-dev');
+    expect(message).toMatch(/^dev: dev\/TaskApi\/Config\/Secret and dev\/Second\/Config\/Secret both make Secret task-api-secrets-[0-9a-z]{10} in namespace task-api-dev/m);
     expect(message).toContain('dev/TaskApi/Deployment/Resource and dev/Second/Deployment/Resource both make Deployment.apps task-api in namespace task-api-dev');
     expect(message).toContain('Give each its own name or namespace');
     expect(message).not.toMatch(/fake-dev/);
@@ -77,22 +77,24 @@ describe('two objects of one identity in an environment', () => {
         secretBackend: context.secretBackend,
       });
     });
-    expect(message).toContain('dev/TaskApi/Config/ConfigMap and dev/Extra/ConfigMap both make ConfigMap task-api-config in namespace task-api-dev');
-    expect(message).toContain('dev/TaskApi/Config/Secret and dev/Extra/Secret both make Secret task-api-secrets in namespace task-api-dev');
+    // Their data differ, so their versioned names do: no object would replace the other, but one
+    // line of versions would hold both.
+    expect(message).toContain('dev: dev/TaskApi/Config and dev/Extra both make versions of ConfigMap task-api-config in namespace task-api-dev');
+    expect(message).toContain('dev: dev/TaskApi/Config and dev/Extra both make versions of Secret task-api-secrets in namespace task-api-dev');
     expect(message).not.toContain('fake-extra-secret-value');
   });
 
   test('three makers of one object are all named', () => {
     const message = synthError((chart, context) => {
       buildTaskApi(chart, context);
-      for (const id of ['B', 'C']) new kplus.ConfigMap(chart, id, { metadata: { name: 'task-api-config', namespace: context.settings.namespace } });
+      for (const id of ['B', 'C', 'D']) new kplus.ConfigMap(chart, id, { metadata: { name: 'shared-config', namespace: context.settings.namespace } });
     });
-    expect(message).toContain('dev/TaskApi/Config/ConfigMap, dev/B/Resource and dev/C/Resource all make ConfigMap task-api-config');
+    expect(message).toContain('dev/B/Resource, dev/C/Resource and dev/D/Resource all make ConfigMap shared-config');
   });
 
   test('a second app under another name is fine', () => {
     const { objects } = synthDev(withSecondApp({ name: 'task-api-2' }));
-    findObject(objects, 'Secret', 'task-api-2-secrets');
+    findVersion(objects, 'Secret', 'task-api-2-secrets');
   });
 });
 
@@ -170,7 +172,7 @@ describe('the synth summary', () => {
     const cwd = process.cwd();
     process.chdir(root);
     try {
-      const status = main({ TASK_API_ENV: 'dev' }, (line) => lines.push(line), (line) => lines.push(line), build);
+      const status = main({ TASK_API_ENV: 'dev' }, (line) => lines.push(line), (line) => lines.push(line), [], build);
       return { status, out: lines.join('\n') };
     } finally {
       process.chdir(cwd);
@@ -184,7 +186,10 @@ describe('the synth summary', () => {
     const folder = join(root, 'dist', 'dev');
     const files = readdirSync(folder);
     expect(result.out).toMatch(new RegExp(`^dev: ${files.length} objects written to dist/dev/$`, 'm'));
-    expect(files).toEqual(expect.arrayContaining(['2-secret-task-api-secrets_task-api-dev.yaml', '2-secret-task-api-secrets_task-api-dev-b.yaml']));
+    expect(files).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^2-secret-task-api-secrets-[0-9a-z]{10}_task-api-dev\.yaml$/),
+      expect.stringMatching(/^2-secret-task-api-secrets-[0-9a-z]{10}_task-api-dev-b\.yaml$/),
+    ]));
     // Each file holds its own object: every one of the synthesized objects is on disk once.
     const written = readManifests(folder);
     const { objects } = synthDev(withSecondApp({ namespace: 'task-api-dev-b' }));
@@ -205,7 +210,7 @@ describe('the synth summary', () => {
     const before = folderState(join(root, 'dist'));
     const result = runMain(root, withSecondApp());
     expect(result.status).toBe(1);
-    expect(result.out).toContain('both make Secret task-api-secrets in namespace task-api-dev');
+    expect(result.out).toMatch(/both make Secret task-api-secrets-[0-9a-z]{10} in namespace task-api-dev/);
     expect(folderState(join(root, 'dist'))).toEqual(before);
   });
 });

@@ -7,7 +7,7 @@ import { EnvEntry, parseEnvFile } from '../lib/config/env-file';
 import { LayeredConfig } from '../lib/constructs/layered-config';
 import { RegistryPullSecret } from '../lib/constructs/registry-pull-secret';
 import { findKubectl, kubectl, pinnedKubectl } from './kubectl';
-import { findObject } from './support';
+import { findObject, findVersion } from './support';
 
 // Parity with the real kubectl, run with --dry-run=client (no cluster needed). When no kubectl can
 // be found, findKubectl throws and every test here fails: they never skip.
@@ -126,7 +126,7 @@ function ourData(text: string) {
   const chart = Testing.chart();
   new LayeredConfig(chart, 'Config', { namespace: 'parity', configMapName: 'x', secretName: 'x', config: values, secrets: values, secretBackend: new PlainSecretBackend({ hashKey: 'fake-hash-key' }) });
   const objects = Testing.synth(chart);
-  return { configMap: findObject(objects, 'ConfigMap', 'x').data, secret: findObject(objects, 'Secret', 'x').data };
+  return { configMap: findVersion(objects, 'ConfigMap', 'x').data, secret: findVersion(objects, 'Secret', 'x').data };
 }
 
 function kubectlData(binary: string, kind: 'configmap' | 'secret', file: string): Record<string, string> {

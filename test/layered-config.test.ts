@@ -5,7 +5,8 @@ import { CONFIG_HASH_ANNOTATION, LayeredConfig } from '../lib/constructs/layered
 import { SECRET_HASH_ANNOTATION, SecretBackend } from '../lib/secrets/backend';
 import { PlainSecretBackend } from '../lib/secrets/plain';
 import { ExternalSecretBackend, RELOADER_SECRETS_ANNOTATION } from '../lib/secrets/external';
-import { decodeData, findObject } from './support';
+import { kustomizeConfigMapSuffix, keyedSecretSuffix } from '../lib/config/name-suffix';
+import { decodeData, findObject, findVersion } from './support';
 
 function setup(config: Record<string, string> = { LOG_LEVEL: 'info' }, secrets: Record<string, string> = { DATABASE_PASSWORD: 'fake-pw' }) {
   const chart = Testing.chart();
@@ -21,14 +22,18 @@ describe('LayeredConfig', () => {
   test('feeds the container envFrom ConfigMap then Secret, so the Secret wins, and writes no env entry', () => {
     const { chart, layers, deployment, container } = setup();
     layers.attachTo(deployment, container);
-    const spec = findObject(Testing.synth(chart), 'Deployment', 'app').spec.template.spec.containers[0];
-    expect(spec.envFrom).toEqual([{ configMapRef: { name: 'cfg' } }, { secretRef: { name: 'sec' } }]);
+    const objects = Testing.synth(chart);
+    const spec = findObject(objects, 'Deployment', 'app').spec.template.spec.containers[0];
+    expect(spec.envFrom).toEqual([
+      { configMapRef: { name: findVersion(objects, 'ConfigMap', 'cfg').metadata.name } },
+      { secretRef: { name: findVersion(objects, 'Secret', 'sec').metadata.name } },
+    ]);
     expect(spec.env).toBeUndefined();
   });
 
   test('writes the Secret as an Opaque Secret with base64 data, never stringData', () => {
     const { chart } = setup({}, { DATABASE_PASSWORD: 'fake-pw', OPENAI_API_KEY: 'fake-key' });
-    const secret = findObject(Testing.synth(chart), 'Secret', 'sec');
+    const secret = findVersion(Testing.synth(chart), 'Secret', 'sec');
     expect(secret.type).toBe('Opaque');
     expect(secret.stringData).toBeUndefined();
     expect(secret.data.DATABASE_PASSWORD).toBe(Buffer.from('fake-pw').toString('base64'));
@@ -53,7 +58,37 @@ describe('LayeredConfig', () => {
     expect(annotations[CONFIG_HASH_ANNOTATION]).toBe(contentHash({ LOG_LEVEL: 'info', ENABLE_METRICS: 'true' }));
     expect(annotations[SECRET_HASH_ANNOTATION]).toBe(
       keyedContentHash({ DATABASE_PASSWORD: 'fake-pw', WEBHOOK_SECRET: 'fake-webhook' }, 'fake-hash-key'));
-    expect(decodeData(findObject(objects, 'Secret', 'sec')).WEBHOOK_SECRET).toBe('fake-webhook');
+    expect(decodeData(findVersion(objects, 'Secret', 'sec')).WEBHOOK_SECRET).toBe('fake-webhook');
+    // The names follow the data added late, and so do the references.
+    const configMap = findVersion(objects, 'ConfigMap', 'cfg');
+    expect(configMap.metadata.name).toBe(`cfg-${kustomizeConfigMapSuffix({ LOG_LEVEL: 'info', ENABLE_METRICS: 'true' })}`);
+    expect(findObject(objects, 'Deployment', 'app').spec.template.spec.containers[0].envFrom[0].configMapRef.name).toBe(configMap.metadata.name);
+  });
+
+  test('names the ConfigMap by its data with kustomize\'s suffix, the Secret with a keyed one, both immutable', () => {
+    const { chart } = setup({ LOG_LEVEL: 'info' }, { DATABASE_PASSWORD: 'fake-pw' });
+    const objects = Testing.synth(chart);
+    const configMap = findVersion(objects, 'ConfigMap', 'cfg');
+    const secret = findVersion(objects, 'Secret', 'sec');
+    expect(configMap.metadata.name).toBe(`cfg-${kustomizeConfigMapSuffix({ LOG_LEVEL: 'info' })}`);
+    expect(secret.metadata.name).toBe(`sec-${keyedSecretSuffix({ DATABASE_PASSWORD: 'fake-pw' }, 'Opaque', 'fake-hash-key')}`);
+    expect(configMap.immutable).toBe(true);
+    expect(secret.immutable).toBe(true);
+  });
+
+  test('the same data gives the same names; any change of a value gives a new one', () => {
+    const names = (config: Record<string, string>, secrets: Record<string, string>) => {
+      const objects = Testing.synth(setup(config, secrets).chart);
+      return [findVersion(objects, 'ConfigMap', 'cfg').metadata.name, findVersion(objects, 'Secret', 'sec').metadata.name];
+    };
+    const first = names({ A: '1', B: '2' }, { P: 'fake-1' });
+    expect(names({ B: '2', A: '1' }, { P: 'fake-1' })).toEqual(first);
+    const [configChanged, sameSecret] = names({ A: '1', B: '3' }, { P: 'fake-1' });
+    expect(configChanged).not.toBe(first[0]);
+    expect(sameSecret).toBe(first[1]);
+    const [sameConfig, secretChanged] = names({ A: '1', B: '2' }, { P: 'fake-2' });
+    expect(sameConfig).toBe(first[0]);
+    expect(secretChanged).not.toBe(first[1]);
   });
 
   test('the hash key is written into no object', () => {
@@ -72,6 +107,7 @@ describe('LayeredConfig', () => {
       secretBackend: new ExternalSecretBackend({ store: { name: 'store', kind: 'SecretStore' }, remoteRef: (key) => ({ key }) }),
     });
     expect(() => layers.addSecret('DATABASE_PASSWORD', 'fake-pw')).toThrow('unable to add the secret "DATABASE_PASSWORD": with the external backend its value stays in the secret store');
+    // Values change in the store without a synth: the ExternalSecret keeps its fixed name.
     expect(findObject(Testing.synth(chart), 'ExternalSecret', 'sec').spec.data).toEqual([{ secretKey: 'DATABASE_PASSWORD', remoteRef: { key: 'DATABASE_PASSWORD' } }]);
   });
 });
@@ -112,7 +148,11 @@ describe('LayeredConfig.attachTo on any workload', () => {
           [SECRET_HASH_ANNOTATION]: keyedContentHash({ DATABASE_PASSWORD: 'fake-pw' }, 'fake-hash-key'),
         },
       });
-      expect(template.spec.containers[0].envFrom).toEqual([{ configMapRef: { name: 'cfg' } }, { secretRef: { name: 'sec' } }]);
+      // The versioned names, one pair for every kind.
+      expect(template.spec.containers[0].envFrom).toEqual([
+        { configMapRef: { name: `cfg-${kustomizeConfigMapSuffix({ LOG_LEVEL: 'info' })}` } },
+        { secretRef: { name: `sec-${keyedSecretSuffix({ DATABASE_PASSWORD: 'fake-pw' }, 'Opaque', 'fake-hash-key')}` } },
+      ]);
       // No Service link variables beside the layers, in every kind's own pod spec.
       expect(template.spec.enableServiceLinks).toBe(false);
       // Not on the workload itself: a change there would not roll anything.
@@ -132,8 +172,8 @@ describe('LayeredConfig.attachTo on any workload', () => {
     for (const workload of [api, worker, migrate]) layers.attachTo(workload, workload.addContainer({ image: 'ghcr.io/o/task-api:1' }));
     layers.addConfig('ADDED_LATER', 'yes');
     const objects = Testing.synth(chart);
-    expect(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual(['cfg']);
-    expect(objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name)).toEqual(['sec']);
+    expect(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual([`cfg-${kustomizeConfigMapSuffix({ LOG_LEVEL: 'info', ADDED_LATER: 'yes' })}`]);
+    expect(objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name)).toEqual([findVersion(objects, 'Secret', 'sec').metadata.name]);
     const expected = contentHash({ LOG_LEVEL: 'info', ADDED_LATER: 'yes' });
     for (const [kind, name] of [['Deployment', 'api'], ['Deployment', 'worker'], ['Job', 'migrate']]) {
       expect(findObject(objects, kind, name).spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION]).toBe(expected);

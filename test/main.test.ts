@@ -6,8 +6,8 @@ import { ENVIRONMENTS } from '../lib/environments';
 import { GuardRailExceptions } from '../lib/config/guard-rails';
 import { CONFIG_HASH_ANNOTATION } from '../lib/constructs/layered-config';
 import { SECRET_HASH_ANNOTATION } from '../lib/secrets/backend';
-import { project, runBuilt, writeSecretsFile } from './cli-support';
-import { addDevSecret, committedEnvDir, decodeData, fakeSecrets, findObject } from './support';
+import { folderState, project, runBuilt, writeSecretsFile } from './cli-support';
+import { addDevSecret, committedEnvDir, decodeData, fakeSecrets, findObject, findVersion } from './support';
 
 function synthOne(
   environment: string,
@@ -31,9 +31,11 @@ describe.each(['dev', 'staging', 'production'])('the %s environment', (environme
     const { objects } = synthOne(environment);
     const namespace = `task-api-${environment}`;
     findObject(objects, 'Namespace', namespace);
-    for (const [kind, name] of [['ConfigMap', 'task-api-config'], ['Secret', 'task-api-secrets'], ['Service', 'task-api'], ['Deployment', 'task-api']]) {
+    for (const [kind, name] of [['Service', 'task-api'], ['Deployment', 'task-api']]) {
       expect(findObject(objects, kind, name).metadata.namespace).toBe(namespace);
     }
+    expect(findVersion(objects, 'ConfigMap', 'task-api-config').metadata.namespace).toBe(namespace);
+    expect(findVersion(objects, 'Secret', 'task-api-secrets').metadata.namespace).toBe(namespace);
   });
 });
 
@@ -52,12 +54,15 @@ describe('layering across the env files', () => {
     writeFileSync(join(envDir, 'dev.env'), 'LOG_LEVEL=debug\nSHADOWED=from-environment\n');
     addDevSecret(envDir, 'SHADOWED', 'fake-from-secrets');
     const { objects } = synthOne('dev', envDir, {}, { notSecret: [], inBothLayers: ['SHADOWED'] });
-    expect(findObject(objects, 'ConfigMap', 'task-api-config').data)
+    expect(findVersion(objects, 'ConfigMap', 'task-api-config').data)
       .toEqual({ LOG_LEVEL: 'debug', ONLY_DEFAULT: 'd', SHADOWED: 'from-environment' });
-    expect(decodeData(findObject(objects, 'Secret', 'task-api-secrets')).SHADOWED).toBe('fake-from-secrets');
+    expect(decodeData(findVersion(objects, 'Secret', 'task-api-secrets')).SHADOWED).toBe('fake-from-secrets');
     const container = findObject(objects, 'Deployment', 'task-api').spec.template.spec.containers[0];
     // The kubelet applies envFrom in order, the later source winning; `env` would override both.
-    expect(container.envFrom).toEqual([{ configMapRef: { name: 'task-api-config' } }, { secretRef: { name: 'task-api-secrets' } }]);
+    expect(container.envFrom).toEqual([
+      { configMapRef: { name: findVersion(objects, 'ConfigMap', 'task-api-config').metadata.name } },
+      { secretRef: { name: findVersion(objects, 'Secret', 'task-api-secrets').metadata.name } },
+    ]);
     expect(container.env).toBeUndefined();
   });
 
@@ -66,8 +71,8 @@ describe('layering across the env files', () => {
     appendFileSync(join(envDir, 'dev.env'), 'valueOf=1\nhasOwnProperty=2\n');
     addDevSecret(envDir, 'toString', 'fake-to-string');
     const { objects } = synthOne('dev', envDir, {});
-    expect(findObject(objects, 'ConfigMap', 'task-api-config').data).toMatchObject({ valueOf: '1', hasOwnProperty: '2' });
-    expect(decodeData(findObject(objects, 'Secret', 'task-api-secrets')).toString).toBe('fake-to-string');
+    expect(findVersion(objects, 'ConfigMap', 'task-api-config').data).toMatchObject({ valueOf: '1', hasOwnProperty: '2' });
+    expect(decodeData(findVersion(objects, 'Secret', 'task-api-secrets')).toString).toBe('fake-to-string');
   });
 
   test('dev needs no registry credentials and then has no pull secret', () => {
@@ -153,22 +158,41 @@ describe('npm run synth (build/main.js)', () => {
       const written = readdirSync(join(root, 'dist', environment)).length;
       expect(result.out).toMatch(new RegExp(`^${environment}: ${written} objects written to dist/${environment}/$`, 'm'));
     }
-    expect(result.out).toMatch(/configmap task-api-config +sha256:[0-9a-f]{64}/);
+    expect(result.out).toMatch(/configmap task-api-config-[0-9a-z]{10} +sha256:[0-9a-f]{64}/);
     expect(result.out).toMatch(/^  pull secret task-api-registry  token from env\/staging.secrets.env$/m);
     expect(result.out).not.toMatch(/fake-(dev|staging)-(database|openai|redis|webhook|github|hash)/);
     // One file per object, named so that kubectl apply -f takes the Namespace first and the workloads last.
     const files = readdirSync(join(root, 'dist', 'staging'));
     expect(files).toEqual(expect.arrayContaining([
       '0-namespace-task-api-staging.yaml',
-      '1-configmap-task-api-config.yaml',
+      expect.stringMatching(/^1-configmap-task-api-config-[0-9a-z]{10}\.yaml$/),
       '2-secret-task-api-registry.yaml',
-      '2-secret-task-api-secrets.yaml',
+      expect.stringMatching(/^2-secret-task-api-secrets-[0-9a-z]{10}\.yaml$/),
       '3-service-task-api.yaml',
       '4-deployment-task-api.yaml',
     ]));
     expect(files.filter((f) => f.startsWith('0-'))).toEqual(['0-namespace-task-api-staging.yaml']);
-    expect(statSync(join(root, 'dist', 'staging', '2-secret-task-api-secrets.yaml')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(root, 'dist', 'staging', files.find((f) => f.startsWith('2-secret-task-api-secrets-'))!)).mode & 0o777).toBe(0o600);
     expect(readdirSync(join(root, 'dist'))).toEqual(['dev', 'staging']);
+  });
+
+  test('says when there is no previous output; after a change keeps the previous version byte for byte, and says so', () => {
+    const root = project();
+    const first = run(root, {});
+    expect(first.status).toBe(0);
+    expect(first.out).toMatch(/^  no previous output in dist\/dev\/: no earlier config versions carried forward, so `kubectl rollout undo` to a revision applied before this one will find no ConfigMap or Secret/m);
+    const before = folderState(join(root, 'dist', 'dev'));
+    const oldConfig = Object.keys(before).find((name) => name.startsWith('1-configmap-'))!;
+
+    appendFileSync(join(root, 'env', 'dev.env'), 'FEATURE_X=on\n');
+    const second = run(root, {});
+    expect(second.status).toBe(0);
+    expect(second.out).toContain(`  kept for rollback: ConfigMap ${oldConfig.slice('1-configmap-'.length, -'.yaml'.length)}`);
+    expect(second.out).not.toContain('no previous output');
+    const after = folderState(join(root, 'dist', 'dev'));
+    // The swap rewrites every file; the kept version's bytes and mode are the same.
+    expect(after[oldConfig].split(' ').slice(1)).toEqual(before[oldConfig].split(' ').slice(1));
+    expect(Object.keys(after).filter((name) => name.startsWith('1-configmap-'))).toHaveLength(2);
   });
 
   test('synthesizes dev by default and every environment for TASK_API_ENV=all', () => {
@@ -185,12 +209,12 @@ describe('npm run synth (build/main.js)', () => {
   test('on a user mistake exits 1 with one message, no stack trace, and leaves dist/ as it was', () => {
     const root = project();
     expect(run(root, { TASK_API_ENV: 'dev' }).status).toBe(0);
-    const before = readFileSync(join(root, 'dist', 'dev', '1-configmap-task-api-config.yaml'), 'utf8');
+    const before = folderState(join(root, 'dist', 'dev'));
     appendFileSync(join(root, 'env', 'dev.env'), 'NOT A LINE\n');
     const result = run(root, { TASK_API_ENV: 'dev' });
     expect(result.status).toBe(1);
     expect(result.out).toBe('synth failed: env/dev.env:5: expected KEY=value; this line has no \'=\'\n');
-    expect(readFileSync(join(root, 'dist', 'dev', '1-configmap-task-api-config.yaml'), 'utf8')).toBe(before);
+    expect(folderState(join(root, 'dist', 'dev'))).toEqual(before);
   });
 
   test('refuses app secrets from the process environment when several environments would share them', () => {
@@ -261,8 +285,8 @@ describe('npm run synth (build/main.js)', () => {
     expect(result.status).toBe(0);
     expect(readdirSync(join(out, 'dev'))).toEqual(expect.arrayContaining([
       '0-namespace-task-api-dev.yaml',
-      '1-configmap-task-api-config.yaml',
-      '2-secret-task-api-secrets.yaml',
+      expect.stringMatching(/^1-configmap-task-api-config-[0-9a-z]{10}\.yaml$/),
+      expect.stringMatching(/^2-secret-task-api-secrets-[0-9a-z]{10}\.yaml$/),
       '3-service-task-api.yaml',
       '4-deployment-task-api.yaml',
     ]));

@@ -8,7 +8,7 @@ import { parseEnvFile } from '../lib/config/env-file';
 import { manifestFiles, readManifests, writeEnvironment } from '../lib/synth/output';
 import { manifestYaml } from '../lib/synth/manifest-yaml';
 import { findKubectl, kubectl } from './kubectl';
-import { committedEnvDir, fakeSecrets, findObject } from './support';
+import { committedEnvDir, fakeSecrets, findObject, findVersion } from './support';
 import { kubectlRead, kustomizeRead, pyyamlRead, Reading } from './yaml-readers';
 
 // The files synth writes, read back by go-yaml (kubectl kustomize), PyYAML and libyaml (YAML 1.1)
@@ -151,8 +151,8 @@ describe('what synth writes, every reader reads as kubectl does', () => {
       const expectedSecret = kubectlData('secret', secrets, secretsMultiLine);
       expect(Object.keys(expectedConfig).sort()).toEqual([...config, ...configMultiLine].map(([k]) => k).sort());
       for (const [reader, documents] of Object.entries(readEveryWay(folder))) {
-        const configMap = findObject(documents, 'ConfigMap', 'task-api-config');
-        const secret = findObject(documents, 'Secret', 'task-api-secrets');
+        const configMap = findVersion(documents, 'ConfigMap', 'task-api-config');
+        const secret = findVersion(documents, 'Secret', 'task-api-secrets');
         expect(differences(`${reader}: ConfigMap`, configMap.data, expectedConfig)).toEqual([]);
         expect(differences(`${reader}: Secret`, secret.data, expectedSecret)).toEqual([]);
       }

@@ -5,7 +5,7 @@ import { readManifests } from '../lib/synth/output';
 import { planEnvironment, renderPlan } from '../lib/review/plan';
 import { outputFor } from '../lib/terminal';
 import { folderState, project, runBuilt, writeSecretsFile } from './cli-support';
-import { committedEnvDir, fakeSecrets, findObject } from './support';
+import { addDevSecret, committedEnvDir, fakeSecrets, findObject, findVersion } from './support';
 
 const PLAIN = outputFor(false, {});
 const clone = (value: any) => JSON.parse(JSON.stringify(value));
@@ -28,7 +28,7 @@ describe('planEnvironment', () => {
     expect(renderPlan(plan, 'dist/dev', PLAIN)).toEqual(['dev: no changes (dist/dev/ matches a fresh synthesis)']);
   });
 
-  test('an object only in the fresh synthesis is added, one only in dist/ is removed', () => {
+  test('an object only in the fresh synthesis is added, one only in dist/ would be pruned', () => {
     const objects = devObjects();
     const extra = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'old-config', namespace: 'task-api-dev' }, data: {} };
     const withoutService = objects.filter((o) => o.kind !== 'Service');
@@ -36,44 +36,60 @@ describe('planEnvironment', () => {
     expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toEqual(['remove ConfigMap old-config', 'add Service task-api']);
     expect(renderPlan(plan, 'dist/dev', PLAIN)).toEqual([
       'dev: dist/dev/ → fresh synthesis',
-      '  - ConfigMap old-config',
       '  + Service task-api',
-      'dev: 1 to add, 0 to change, 1 to remove; 0 workloads will roll',
+      '  would be pruned (no longer in the output; kubectl apply leaves them, the ApplySet recipe deletes them):',
+      '  - ConfigMap old-config',
+      'dev: 1 to add, 0 to change, 1 to prune; 0 workloads will roll',
     ]);
   });
 
-  test('a config change shows old and new values and rolls the Deployment through its restart hash', () => {
+  test('a config change is a new version, diffed key by key against the one it replaces, and rolls the Deployment', () => {
     const before = devObjects();
     const envDir = committedEnvDir();
     writeFileSync(join(envDir, 'dev.env'), readFileSync(join(envDir, 'dev.env'), 'utf8').replace('LOG_LEVEL=debug', 'LOG_LEVEL=trace') + 'FEATURE_X=on\n');
     const after = synthEnvironments(['dev'], { envDir, processEnv: {} })[0].objects;
+    const [oldName, newName] = [findVersion(before, 'ConfigMap', 'task-api-config').metadata.name, findVersion(after, 'ConfigMap', 'task-api-config').metadata.name];
     const plan = planEnvironment('dev', before, after);
-    // The ConfigMap and the workloads reading it change; nothing else does.
+    // The ConfigMap's new version and the workloads reading it change (the old version would be
+    // pruned, were it not carried for rollback); nothing else does.
     const described = plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`);
-    expect(described).toEqual(expect.arrayContaining(['change ConfigMap task-api-config', 'change Deployment task-api']));
+    expect(described).toEqual(expect.arrayContaining([`remove ConfigMap ${oldName}`, 'change Deployment task-api', `add ConfigMap ${newName}`]));
     expect(plan.changes.filter((c) => ['Namespace', 'Secret', 'Service'].includes(c.kind))).toEqual([]);
-    expect(plan.changes.find((c) => c.kind === 'ConfigMap')!.data).toMatchObject({ added: ['FEATURE_X'], removed: [], changed: ['LOG_LEVEL'] });
-    expect(plan.rollouts).toContainEqual({ workload: 'Deployment task-api', reasons: ['ConfigMap task-api-config: changed LOG_LEVEL "debug" → "trace"; added FEATURE_X="on"'] });
+    expect(plan.changes.find((c) => c.action === 'add' && c.kind === 'ConfigMap')).toMatchObject({ versionOf: oldName, data: { added: ['FEATURE_X'], removed: [], changed: ['LOG_LEVEL'] } });
+    expect(plan.rollouts).toContainEqual({
+      workload: 'Deployment task-api',
+      reasons: [`ConfigMap task-api-config: new version ${newName} (was ${oldName}): changed LOG_LEVEL "debug" → "trace"; added FEATURE_X="on"`],
+    });
     const lines = renderPlan(plan, 'dist/dev', PLAIN);
+    expect(lines).toContain(`  + ConfigMap ${newName}: new version of ${oldName}`);
+    expect(lines).toContain('      data: changed LOG_LEVEL "debug" → "trace"; added FEATURE_X="on"');
     expect(lines).toContain('  Deployment task-api will roll: its pod template changes');
     expect(lines).toContainEqual(expect.stringMatching(/^ {6}spec\.template\.metadata\.annotations\["checksum\/config"\]: "sha256:/));
   });
 
-  test('a Secret change lists key names only, never values', () => {
-    const before = edited(devObjects(), 'Secret', 'task-api-secrets', (secret) => {
-      secret.data.OLD_KEY = Buffer.from('fake-canary-old-value').toString('base64');
-      secret.data.DATABASE_PASSWORD = Buffer.from('fake-canary-previous-password').toString('base64');
-    });
-    const after = edited(devObjects(), 'Secret', 'task-api-secrets', (secret) => {
-      secret.data.NEW_KEY = Buffer.from('fake-canary-new-value').toString('base64');
-    });
+  test('a Secret change is a new version listing key names only, never values', () => {
+    const envDir = committedEnvDir();
+    addDevSecret(envDir, 'OLD_KEY', 'fake-canary-old-value');
+    const before = synthEnvironments(['dev'], { envDir, processEnv: {} })[0].objects;
+    writeFileSync(join(envDir, 'dev.secrets.env'), readFileSync(join(envDir, 'dev.secrets.env'), 'utf8')
+      .replace(/^OLD_KEY=.*\n/m, '').replace(/^DATABASE_PASSWORD=.*$/m, 'DATABASE_PASSWORD=fake-canary-new-password') + 'NEW_KEY=fake-canary-new-value\n');
+    writeFileSync(join(envDir, 'dev.secrets.env.example'), readFileSync(join(envDir, 'dev.secrets.env.example'), 'utf8').replace('OLD_KEY=', 'NEW_KEY='));
+    const after = synthEnvironments(['dev'], { envDir, processEnv: {} })[0].objects;
     const plan = planEnvironment('dev', before, after);
-    expect(plan.changes).toEqual([expect.objectContaining({ action: 'change', kind: 'Secret', name: 'task-api-secrets', fields: [], data: { added: ['NEW_KEY'], removed: ['OLD_KEY'], changed: ['DATABASE_PASSWORD'] } })]);
+    const added = plan.changes.find((c) => c.action === 'add' && c.kind === 'Secret')!;
+    expect(added).toMatchObject({ versionOf: findVersion(before, 'Secret', 'task-api-secrets').metadata.name, data: { added: ['NEW_KEY'], removed: ['OLD_KEY'], changed: ['DATABASE_PASSWORD'] } });
+    expect(added.data!.values).toBeUndefined();
     const text = renderPlan(plan, 'dist/dev', PLAIN).join('\n');
     expect(text).toContain('data: changed DATABASE_PASSWORD; added NEW_KEY; removed OLD_KEY');
     expect(text).not.toMatch(/canary|ZmFrZS1jYW5hcnk|fake-dev/);
-    // The pod template did not change: the pods would keep the old values.
-    expect(plan.warnings).toContain('Deployment task-api reads Secret task-api-secrets, whose data changes, but its pod template does not: running pods keep the old values until restarted');
+  });
+
+  test('a fixed-name Secret whose data changes under an unchanged pod template is flagged', () => {
+    const objects = devObjects();
+    const pullSecret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'fixed', namespace: 'task-api-dev' }, type: 'Opaque', data: { A: Buffer.from('fake-1').toString('base64') } };
+    const reading = (data: any) => edited([...objects, { ...pullSecret, data }], 'Deployment', 'task-api', (d) => d.spec.template.spec.containers[0].envFrom.push({ secretRef: { name: 'fixed' } }));
+    const plan = planEnvironment('dev', reading(pullSecret.data), reading({ A: Buffer.from('fake-2').toString('base64') }));
+    expect(plan.warnings).toEqual(['Deployment task-api reads Secret fixed, whose data changes, but its pod template does not: running pods keep the old values until restarted']);
   });
 
   test('a replica count change changes the Deployment without rolling it', () => {
@@ -121,7 +137,7 @@ describe('npm run plan (build/bin/plan.js)', () => {
     // Everything is new: its count is what is listed, and nothing changes, goes or rolls.
     const added = first.stdout.split('\n').filter((line) => line.startsWith('  + ')).length;
     expect(first.stdout).toContain('  + Deployment task-api');
-    expect(first.stdout).toContain(`dev: ${added} to add, 0 to change, 0 to remove; 0 workloads will roll`);
+    expect(first.stdout).toContain(`dev: ${added} to add, 0 to change, 0 to prune; 0 workloads will roll`);
 
     expect(runBuilt('main.js', root).status).toBe(0);
     const synthesized = folderState(join(root, 'dist'));
@@ -131,8 +147,12 @@ describe('npm run plan (build/bin/plan.js)', () => {
     appendFileSync(join(root, 'env', 'dev.env'), 'MAX_CONNECTIONS=5\n');
     const changed = runBuilt('bin/plan.js', root);
     expect(changed.status).toBe(1);
-    expect(changed.stdout).toContain('      ConfigMap task-api-config: changed MAX_CONNECTIONS "100" → "5"');
+    expect(changed.stdout).toMatch(/^ {6}ConfigMap task-api-config: new version task-api-config-[0-9a-z]{10} \(was task-api-config-[0-9a-z]{10}\): changed MAX_CONNECTIONS "100" → "5"$/m);
     expect(folderState(join(root, 'dist'))).toEqual(synthesized);
+
+    // After synth, the old version stays in dist/ for rollback: nothing to prune yet.
+    expect(runBuilt('main.js', root).status).toBe(0);
+    expect(runBuilt('bin/plan.js', root)).toMatchObject({ status: 0 });
   });
 
   test('plans several environments, naming secret keys only', () => {
@@ -144,7 +164,7 @@ describe('npm run plan (build/bin/plan.js)', () => {
     const result = runBuilt('bin/plan.js', root, { TASK_API_ENV: 'dev,staging' });
     expect(result.status).toBe(1);
     expect(result.stdout).toContain('dev: no changes');
-    expect(result.stdout).toContain('      Secret task-api-secrets: changed DATABASE_PASSWORD');
+    expect(result.stdout).toMatch(/^ {6}Secret task-api-secrets: new version task-api-secrets-[0-9a-z]{10} \(was task-api-secrets-[0-9a-z]{10}\): changed DATABASE_PASSWORD$/m);
     for (const form of [canary, canary.slice(0, 16), Buffer.from(canary).toString('base64').slice(0, 16), 'fake-staging']) expect(result.out).not.toContain(form);
   });
 

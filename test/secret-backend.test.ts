@@ -1,3 +1,4 @@
+import { readOutputFiles } from '../lib/synth/retention';
 import { runBuilt } from './cli-support';
 import { spawnSync } from 'child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'fs';
@@ -12,12 +13,12 @@ import { manifestFiles, writeEnvironment } from '../lib/synth/output';
 import { dockerConfigJson } from '../lib/constructs/registry-pull-secret';
 import { SEALED_VALUE_HMACS_ANNOTATION } from '../lib/secrets/sealed';
 import { chooseSecretBackend, DEFAULT_SECRET_STORE } from '../lib/synth/backend-choice';
-import { committedEnvDir, fakeSecrets, findObject } from './support';
+import { committedEnvDir, fakeSecrets, findObject, findVersion } from './support';
 import { SynthesizedEnvironment } from '../lib/synth/pipeline';
 
 /** The Task API's LayeredConfig among an environment's. */
 function taskApiConfig({ layeredConfigs }: SynthesizedEnvironment) {
-  return layeredConfigs.find((config) => config.configMap.name === 'task-api-config')!;
+  return layeredConfigs.find((config) => config.configMapBaseName === 'task-api-config')!;
 }
 
 /** The synth summary's words on the app Secret and the pull secret. */
@@ -104,15 +105,18 @@ describe('the sealed backend', () => {
     expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
     const secrets = fakeSecrets('staging');
 
-    const app = findObject(objects, 'SealedSecret', 'task-api-secrets');
+    const app = findVersion(objects, 'SealedSecret', 'task-api-secrets');
     expect(app.apiVersion).toBe('bitnami.com/v1alpha1');
     expect(app.metadata.namespace).toBe('task-api-staging');
-    expect(app.spec.template).toEqual({ metadata: { name: 'task-api-secrets', namespace: 'task-api-staging' }, type: 'Opaque' });
+    // A version of its own: sealed under its versioned name (strict scope), immutable once unsealed.
+    const name = app.metadata.name;
+    expect(app.spec.template).toEqual({ metadata: { name, namespace: 'task-api-staging' }, type: 'Opaque', immutable: true });
     expect(Object.keys(app.spec.encryptedData)).toEqual(APP_SECRET_KEYS);
     for (const key of APP_SECRET_KEYS) {
-      expect(unseal(controller, app.spec.encryptedData[key], 'task-api-staging/task-api-secrets')).toBe(secrets[key]);
+      expect(unseal(controller, app.spec.encryptedData[key], `task-api-staging/${name}`)).toBe(secrets[key]);
+      expect(() => unseal(controller, app.spec.encryptedData[key], 'task-api-staging/task-api-secrets')).toThrow();
       expect(() => unseal(controller, app.spec.encryptedData[key], 'task-api-staging/task-api-registry')).toThrow();
-      expect(() => unseal(controller, app.spec.encryptedData[key], 'task-api-production/task-api-secrets')).toThrow();
+      expect(() => unseal(controller, app.spec.encryptedData[key], `task-api-production/${name}`)).toThrow();
     }
 
     const pull = findObject(objects, 'SealedSecret', 'task-api-registry');
@@ -125,7 +129,11 @@ describe('the sealed backend', () => {
     const { objects } = synthSealed();
     const deployment = findObject(objects, 'Deployment', 'task-api');
     const { spec, metadata } = deployment.spec.template;
-    expect(spec.containers[0].envFrom).toEqual([{ configMapRef: { name: 'task-api-config' } }, { secretRef: { name: 'task-api-secrets' } }]);
+    expect(spec.containers[0].envFrom).toEqual([
+      { configMapRef: { name: findVersion(objects, 'ConfigMap', 'task-api-config').metadata.name } },
+      { secretRef: { name: findVersion(objects, 'SealedSecret', 'task-api-secrets').metadata.name } },
+    ]);
+    // The pull secret keeps its fixed name: a token rotation must not roll the pods.
     expect(spec.imagePullSecrets).toEqual([{ name: 'task-api-registry' }]);
     const secrets = fakeSecrets('staging');
     const appSecrets = Object.fromEntries(APP_SECRET_KEYS.map((key) => [key, secrets[key]]));
@@ -133,7 +141,7 @@ describe('the sealed backend', () => {
     expect(deployment.metadata.annotations?.[RELOADER_SECRETS_ANNOTATION]).toBeUndefined();
   });
 
-  test('re-synthesizing keeps every unchanged ciphertext; a rotated value changes only its own entry and the hash', () => {
+  test('re-synthesizing unchanged values keeps every ciphertext, byte for byte', () => {
     const envDir = envDirWithCertificate();
     const outdir = join(envDir, 'dist');
     const first = synthSealed({ envDir, outdir });
@@ -141,40 +149,37 @@ describe('the sealed backend', () => {
     const again = synthSealed({ envDir, outdir });
     expect(again.objects).toEqual(first.objects);
     expect(secretSummaries(again)).toMatch(/sealed: 4 kept; pull secret sealed: 1 kept$/);
+  });
 
+  test('a rotated value is a new version sealed for its new name; the previous one is carried verbatim and still unseals', () => {
+    const envDir = envDirWithCertificate();
+    const outdir = join(envDir, 'dist');
+    const first = synthSealed({ envDir, outdir });
+    writeEnvironment(outdir, 'staging', [...manifestFiles(first.objects), ...first.carried]);
+    const firstFiles = readOutputFiles(join(outdir, 'staging'));
     const rotated = synthSealed({
       envDir, outdir,
       processEnv: { ...fakeSecrets('staging'), OPENAI_API_KEY: 'fake-rotated-openai-key', TASK_API_SECRET_BACKEND: 'sealed' },
     });
-    const before = findObject(first.objects, 'SealedSecret', 'task-api-secrets');
-    const after = findObject(rotated.objects, 'SealedSecret', 'task-api-secrets');
-    for (const key of APP_SECRET_KEYS.filter((k) => k !== 'OPENAI_API_KEY')) {
-      expect(after.spec.encryptedData[key]).toBe(before.spec.encryptedData[key]);
-    }
-    expect(after.spec.encryptedData.OPENAI_API_KEY).not.toBe(before.spec.encryptedData.OPENAI_API_KEY);
-    expect(unseal(controller, after.spec.encryptedData.OPENAI_API_KEY, 'task-api-staging/task-api-secrets')).toBe('fake-rotated-openai-key');
+    const before = findVersion(first.objects, 'SealedSecret', 'task-api-secrets');
+    const after = findVersion(rotated.objects, 'SealedSecret', 'task-api-secrets');
+    expect(after.metadata.name).not.toBe(before.metadata.name);
+    // Strict scope binds every value to the name, so the new version seals every value afresh.
+    expect(secretSummaries(rotated)).toMatch(/sealed: new ciphertext for DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET; pull secret sealed: 1 kept$/);
+    expect(unseal(controller, after.spec.encryptedData.OPENAI_API_KEY, `task-api-staging/${after.metadata.name}`)).toBe('fake-rotated-openai-key');
     expect(findObject(rotated.objects, 'SealedSecret', 'task-api-registry')).toEqual(findObject(first.objects, 'SealedSecret', 'task-api-registry'));
-    expect(secretSummaries(rotated)).toMatch(/sealed: 3 kept, new ciphertext for OPENAI_API_KEY; pull secret sealed: 1 kept$/);
 
-    // In the files both write: the ciphertext line, its fingerprint line and the restart hashes differ, nothing else.
-    const beforeFiles = new Set(manifestFiles(first.objects).map((file) => file.name));
-    const changedLines = (objects: any[]) => manifestFiles(objects).filter((file) => beforeFiles.has(file.name))
-      .flatMap((file) => file.content.split('\n').map((line) => `${file.name}: ${line}`));
-    const beforeLines = new Set(changedLines(first.objects));
-    const afterLines = changedLines(rotated.objects).filter((line) => !beforeLines.has(line));
-    const shown = afterLines.map((line) => line.replace(/: ("?)(hmac-sha256:[0-9a-f]{64}|[A-Za-z0-9+/]{300,}=*)("?,?)$/, ': $1…$3'));
-    expect(shown.filter((line) => line.startsWith('2-sealedsecret-'))).toEqual([
-      '2-sealedsecret-task-api-secrets.yaml:        "OPENAI_API_KEY": "…",',
-      '2-sealedsecret-task-api-secrets.yaml:     OPENAI_API_KEY: …',
-    ]);
-    // Elsewhere only the restart hash of each workload reading the Secret.
-    expect(shown).toContain(`4-deployment-task-api.yaml:         ${SECRET_HASH_ANNOTATION}: …`);
-    for (const line of shown.filter((l) => !l.startsWith('2-sealedsecret-'))) expect(line).toMatch(new RegExp(`^[^:]+: +${SECRET_HASH_ANNOTATION}: …$`));
+    // The previous version stays for rollback: its file as it was, its ciphertexts unsealing to the old values.
+    const carried = rotated.carried.find((file) => file.objects.some((o) => o.metadata.name === before.metadata.name))!;
+    expect(carried).toEqual(firstFiles.find((file) => file.name === carried.name));
+    const old = carried.objects[0];
+    expect(old.spec.encryptedData).toEqual(before.spec.encryptedData);
+    expect(unseal(controller, old.spec.encryptedData.OPENAI_API_KEY, `task-api-staging/${before.metadata.name}`)).toBe(fakeSecrets('staging').OPENAI_API_KEY);
   });
 
   test('the fingerprints are written one per line beside the ciphertexts, and hold neither value nor hash key', () => {
     const { objects } = synthSealed();
-    const app = findObject(objects, 'SealedSecret', 'task-api-secrets');
+    const app = findVersion(objects, 'SealedSecret', 'task-api-secrets');
     const fingerprints = JSON.parse(app.metadata.annotations[SEALED_VALUE_HMACS_ANNOTATION]);
     expect(Object.keys(fingerprints)).toEqual(APP_SECRET_KEYS);
     for (const value of Object.values(fingerprints)) expect(value).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
@@ -195,8 +200,8 @@ describe('the sealed backend', () => {
     const synthesized = synthSealed({ envDir, outdir });
     const { objects } = synthesized;
     expect(secretSummaries(synthesized)).toMatch(/sealed: new ciphertext for DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET; pull secret sealed: new ciphertext for .dockerconfigjson$/);
-    const app = findObject(objects, 'SealedSecret', 'task-api-secrets');
-    expect(unseal(renewed, app.spec.encryptedData.DATABASE_PASSWORD, 'task-api-staging/task-api-secrets')).toBe(fakeSecrets('staging').DATABASE_PASSWORD);
+    const app = findVersion(objects, 'SealedSecret', 'task-api-secrets');
+    expect(unseal(renewed, app.spec.encryptedData.DATABASE_PASSWORD, `task-api-staging/${app.metadata.name}`)).toBe(fakeSecrets('staging').DATABASE_PASSWORD);
   });
 
   test('still needs the secrets and the hash key, and reports a missing certificate with them', () => {
@@ -284,7 +289,7 @@ describe('the external backend', () => {
   test('drives restarts with a Reloader annotation, since no hash can see the values, and says so in the summary', () => {
     const synthesized = synthExternal();
     const deployment = findObject(synthesized.objects, 'Deployment', 'task-api');
-    expect(deployment.metadata.annotations).toEqual({ [RELOADER_SECRETS_ANNOTATION]: 'task-api-secrets' });
+    expect(deployment.metadata.annotations[RELOADER_SECRETS_ANNOTATION]).toBe('task-api-secrets');
     expect(deployment.spec.template.metadata.annotations[SECRET_HASH_ANNOTATION]).toBeUndefined();
     expect(deployment.spec.template.metadata.annotations[CONFIG_HASH_ANNOTATION]).toMatch(/^sha256:/);
     expect(deployment.spec.template.spec.containers[0].envFrom[1]).toEqual({ secretRef: { name: 'task-api-secrets' } });
@@ -405,7 +410,9 @@ describe('npm run synth with a secret backend', () => {
     const result = run(root, { TASK_API_SECRET_BACKEND: backend });
     expect(result.status).toBe(0);
     const files = filesOf(join(root, 'dist', 'staging'));
-    expect(Object.keys(files).filter((name) => name.startsWith('2-'))).toEqual([`2-${backend}secret-task-api-registry.yaml`, `2-${backend}secret-task-api-secrets.yaml`]);
+    // External values change in the store without a synth: that Secret keeps its fixed name.
+    const appSecretFile = backend === 'sealed' ? expect.stringMatching(/^2-sealedsecret-task-api-secrets-[0-9a-z]{10}\.yaml$/) : '2-externalsecret-task-api-secrets.yaml';
+    expect(Object.keys(files).filter((name) => name.startsWith('2-'))).toEqual([`2-${backend}secret-task-api-registry.yaml`, appSecretFile]);
     for (const [name, text] of Object.entries(files)) {
       for (const [key, value] of Object.entries(CANARIES)) {
         for (const form of encodedForms(value)) {
@@ -425,7 +432,7 @@ describe('npm run synth with a secret backend', () => {
     const first = filesOf(join(root, 'out', 'staging'));
     const second = run(root, env);
     expect(second.status).toBe(0);
-    expect(second.out).toMatch(/secret +task-api-secrets +hmac-sha256:[0-9a-f]{64}  sealed: 4 kept$/m);
+    expect(second.out).toMatch(/secret +task-api-secrets-[0-9a-z]{10} +hmac-sha256:[0-9a-f]{64}  sealed: 4 kept$/m);
     expect(second.out).toMatch(/pull secret task-api-registry  token from \S+  sealed: 1 kept$/m);
     expect(filesOf(join(root, 'out', 'staging'))).toEqual(first);
   });
@@ -442,7 +449,7 @@ describe('npm run synth with a secret backend', () => {
   test.each(['sealed', 'external'])('explain in %s mode lists the Secret keys masked, as the cluster will provide them', (backend) => {
     const result = runBuilt('bin/explain.js', project(), { TASK_API_ENV: 'staging', TASK_API_SECRET_BACKEND: backend });
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^DATABASE_PASSWORD=<secret> {2}# (.* via )?Secret task-api-secrets$/m);
+    expect(result.stdout).toMatch(/^DATABASE_PASSWORD=<secret> {2}# (.* via )?Secret task-api-secrets(-[0-9a-z]{10})?$/m);
     expect(result.out).not.toContain('is not among the objects');
     for (const value of Object.values(CANARIES)) expect(result.out).not.toContain(value);
   });

@@ -1,3 +1,4 @@
+import { versionBase } from '../lib/config/name-suffix';
 import { appendFileSync, copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -52,4 +53,14 @@ export function decodeData(secret: any): Record<string, string> {
 export function addDevSecret(envDir: string, key: string, value: string): void {
   appendFileSync(join(envDir, 'dev.secrets.env'), `${key}=${value}\n`);
   appendFileSync(join(envDir, 'dev.secrets.env.example'), `${key}=\n`);
+}
+
+/**
+ * The one object of `kind` that is a version of `base` (`task-api-config` → the ConfigMap
+ * `task-api-config-<suffix>`): versioned names depend on the data, so tests find them by base.
+ */
+export function findVersion(objects: readonly any[], kind: string, base: string): any {
+  const found = objects.filter((o) => o.kind === kind && versionBase(o.metadata?.name ?? '') === base && o.metadata.name !== base);
+  if (found.length !== 1) throw new Error(`${found.length} versions of ${kind} ${base} among ${objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')}`);
+  return found[0];
 }

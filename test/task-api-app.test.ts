@@ -3,7 +3,7 @@ import { PlainSecretBackend } from '../lib/secrets/plain';
 import { Cpu } from 'cdk8s-plus-27';
 import { TaskApiApp, TaskApiAppProps } from '../lib/constructs/task-api-app';
 import { synthEnvironments, taskApiProps } from '../lib/synth/pipeline';
-import { committedEnvDir, findObject } from './support';
+import { committedEnvDir, findObject, findVersion } from './support';
 
 function synth(overrides: Partial<TaskApiAppProps> = {}) {
   const resources = {
@@ -143,11 +143,11 @@ describe('TaskApiApps in an environment', () => {
     expect(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)).toEqual(['task-api-dev']);
     for (const name of ['task-api', 'task-api-admin']) {
       expect(findObject(objects, 'Deployment', name).metadata.namespace).toBe('task-api-dev');
-      expect(findObject(objects, 'ConfigMap', `${name}-config`).metadata.namespace).toBe('task-api-dev');
+      expect(findVersion(objects, 'ConfigMap', `${name}-config`).metadata.namespace).toBe('task-api-dev');
     }
     // Each Service reaches its own app's pods only.
     expect(findObject(objects, 'Service', 'task-api-admin').spec.selector).toEqual(findObject(objects, 'Deployment', 'task-api-admin').spec.selector.matchLabels);
     expect(findObject(objects, 'Service', 'task-api').spec.selector).not.toEqual(findObject(objects, 'Service', 'task-api-admin').spec.selector);
-    expect(synthesized.layeredConfigs.map((config) => config.configMap.name).sort()).toEqual(['task-api-admin-config', 'task-api-config']);
+    expect(synthesized.layeredConfigs.map((config) => config.configMapBaseName).sort()).toEqual(['task-api-admin-config', 'task-api-config']);
   });
 });

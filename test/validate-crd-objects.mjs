@@ -1,13 +1,20 @@
-// Validates SealedSecret and ExternalSecret objects (a JSON array on stdin) against the CRDs'
-// OpenAPI schemas, as packaged by @kubernetes-models. Those packages are ES modules only, which
-// jest's CommonJS runtime cannot load, so tests run this script in a node process of its own.
-// Prints one line per invalid object and exits 1 if there is any; other kinds are skipped.
+// Validates custom resources (a JSON array on stdin) against the CRDs' OpenAPI schemas, as
+// packaged by @kubernetes-models: SealedSecret and ExternalSecret (the secret backends), Argo CD's
+// Application and Flux's GitRepository and Kustomization (deploy/). Those packages are ES modules
+// only, which jest's CommonJS runtime cannot load, so tests run this script in a node process of
+// its own. Prints one line per invalid object and exits 1 if there is any; other kinds are skipped.
+import { Application } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import { ExternalSecret } from '@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret';
+import { Kustomization } from '@kubernetes-models/flux-cd/kustomize.toolkit.fluxcd.io/v1/Kustomization';
+import { GitRepository } from '@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1/GitRepository';
 import { SealedSecret } from '@kubernetes-models/sealed-secrets/bitnami.com/v1alpha1/SealedSecret';
 
 const MODELS = {
   'bitnami.com/v1alpha1/SealedSecret': SealedSecret,
   'external-secrets.io/v1/ExternalSecret': ExternalSecret,
+  'argoproj.io/v1alpha1/Application': Application,
+  'source.toolkit.fluxcd.io/v1/GitRepository': GitRepository,
+  'kustomize.toolkit.fluxcd.io/v1/Kustomization': Kustomization,
 };
 
 const chunks = [];

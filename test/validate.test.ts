@@ -86,7 +86,7 @@ describe('synth validates what it synthesizes', () => {
     }
     expect(message).toMatch(/^dev: Namespace Task_API: metadata\.name: "Task_API" must be a DNS-1123 label/m);
     expect(message).toMatch(/^dev: Deployment task-api: spec\.replicas: must be integer$/m);
-    expect(message).toMatch(/^dev: ConfigMap task-api-config: metadata\.namespace: "Task_API" must be a DNS-1123 label/m);
+    expect(message).toMatch(/^dev: ConfigMap task-api-config-[0-9a-z]{10}: metadata\.namespace: "Task_API" must be a DNS-1123 label/m);
     expect(message).not.toContain('fake-dev');
   });
 });

@@ -2,6 +2,7 @@ import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { byCodeUnits, contentHash } from '../config/content-hash';
+import { kustomizeConfigMapSuffix, versionedName } from '../config/name-suffix';
 import { BackendSecret, lazyString, SecretBackend } from '../secrets/backend';
 import { POD_SPEC_POINTERS } from './pod-spec';
 
@@ -11,9 +12,12 @@ export const CONFIG_HASH_ANNOTATION = 'checksum/config';
 export interface LayeredConfigProps {
   /** The namespace both objects live in. */
   readonly namespace: string;
-  /** Name of the ConfigMap (layers 1 and 2). */
+  /** Base name of the ConfigMap (layers 1 and 2); the written name ends in a suffix of its data. */
   readonly configMapName: string;
-  /** Name of the Secret (layer 3). */
+  /**
+   * Base name of the Secret (layer 3); the written name ends in a keyed suffix of its data,
+   * unless the backend keeps the values in a store.
+   */
   readonly secretName: string;
   /** Layers 1 and 2, already merged: the environment file's values over the defaults. */
   readonly config: Readonly<Record<string, string>>;
@@ -54,6 +58,11 @@ export class LayeredConfig extends Construct {
   private readonly config: Record<string, string> = Object.create(null);
   private readonly secrets: Record<string, string> = Object.create(null);
   private readonly storedSecretKeys: readonly string[];
+  /** The ConfigMap's name before its suffix: one line of versions per base name and namespace. */
+  public readonly configMapBaseName: string;
+  /** The Secret's name before its suffix. */
+  public readonly secretBaseName: string;
+  public readonly namespace: string;
 
   constructor(scope: Construct, id: string, props: LayeredConfigProps) {
     super(scope, id);
@@ -65,25 +74,37 @@ export class LayeredConfig extends Construct {
     for (const [key, value] of Object.entries(props.config)) this.addConfig(key, value);
     for (const [key, value] of Object.entries(props.secrets)) this.addSecret(key, value);
 
+    // Versioned by content (kustomize's generator suffix) and immutable: a new version is a new
+    // object, and the old one stays for the ReplicaSets that a rollback brings back.
+    this.configMapBaseName = props.configMapName;
+    this.secretBaseName = props.secretName;
+    this.namespace = props.namespace;
     new ApiObject(this, 'ConfigMap', {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: props.configMapName, namespace: props.namespace },
+      metadata: { name: lazyString(() => this.configMapName), namespace: props.namespace },
+      immutable: true,
       data: Lazy.any({ produce: () => sortedCopy(this.config) }),
     });
-    this.configMap = kplus.ConfigMap.fromConfigMapName(this, 'ConfigMapRef', props.configMapName);
+    this.configMap = kplus.ConfigMap.fromConfigMapName(this, 'ConfigMapRef', lazyString(() => this.configMapName));
 
     this.backendSecret = this.secretBackend.addSecret(this, 'Secret', {
       name: props.secretName,
       namespace: props.namespace,
       data: () => this.secrets,
       storedAs: () => Object.fromEntries([...Object.keys(this.secrets), ...this.storedSecretKeys].map((key) => [key, key])),
+      contentAddressed: true,
     });
     // Workloads reference the Secret itself, which the backend's controller or operator may create.
-    this.secret = kplus.Secret.fromSecretName(this, 'SecretRef', this.backendSecret.name);
+    this.secret = kplus.Secret.fromSecretName(this, 'SecretRef', this.backendSecret.lazyName);
   }
 
-  /** The name of the Secret workloads reference. */
+  /** The ConfigMap's name: its base name and the suffix of its current data. */
+  public get configMapName(): string {
+    return versionedName(this.configMapBaseName, kustomizeConfigMapSuffix(this.config));
+  }
+
+  /** The name of the Secret workloads reference (versioned, unless the backend keeps values in a store). */
   public get secretName(): string {
     return this.backendSecret.name;
   }

@@ -60,6 +60,8 @@ export interface TaskApiAppProps {
   readonly readinessPath?: string;
   /**
    * How many old ReplicaSets the Deployment keeps: how far back `kubectl rollout undo` reaches.
+   * Synth keeps in dist/ the ConfigMap and Secret versions of that many earlier pod templates
+   * plus the current one (lib/synth/retention.ts), so every kept revision finds its config.
    * @default 10 (Kubernetes' own default, written out so that it is visible and does not move)
    */
   readonly revisionHistoryLimit?: number;

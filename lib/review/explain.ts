@@ -34,7 +34,7 @@ export function explainEnvironment(synthesized: SynthesizedEnvironment): Contain
   // Key → resolved value, for the objects the layers became: that is how a key finds its line.
   // Every LayeredConfig of an environment is fed from the environment's layers.
   const provenance = new Map<string, Map<string, ResolvedValue>>(layeredConfigs.flatMap((config) => [
-    [`ConfigMap/${config.configMap.name}`, new Map(layers.config.map((v) => [v.key, v]))],
+    [`ConfigMap/${config.configMapName}`, new Map(layers.config.map((v) => [v.key, v]))],
     [`Secret/${config.secretName}`, new Map(layers.secrets.map((v) => [v.key, v]))],
   ] as const));
   const layerValue = (ref: ObjectRef | undefined, key: string | undefined) =>

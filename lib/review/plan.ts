@@ -5,6 +5,8 @@ import { isDeepStrictEqual } from 'util';
 import { ENVIRONMENTS, selectEnvironments } from '../environments';
 import { CommandIO, failureLines, Output, outputFor, STANDARD_IO } from '../terminal';
 import { synthEnvironments } from '../synth/pipeline';
+import { versionBase } from '../config/name-suffix';
+import { podConfigReferences } from '../synth/retention';
 import { contentNamedJobBase } from '../constructs/content-named-job';
 
 /** One changed field of a non-secret part of an object: `spec.replicas: 1 → 3`. */
@@ -26,14 +28,23 @@ export interface DataChange {
 }
 
 export interface ObjectChange {
+  /**
+   * `remove`: in dist/ and no longer in the output. `kubectl apply` leaves such objects in the
+   * cluster; ApplySet pruning deletes them, so they are shown as "would be pruned".
+   */
   readonly action: 'add' | 'remove' | 'change';
   readonly kind: string;
   readonly name: string;
   readonly namespace?: string;
   /** Field changes outside the data (never holding Secret data). */
   readonly fields: readonly FieldChange[];
-  /** For ConfigMaps and Secrets. */
+  /**
+   * For ConfigMaps and Secrets: what changes in the data; for a new version, against the
+   * version it replaces.
+   */
   readonly data?: DataChange;
+  /** For a new version of a content-addressed ConfigMap or Secret: the name of the version it replaces. */
+  readonly versionOf?: string;
 }
 
 /** A workload whose pod template changes, so its pods are replaced. */
@@ -61,6 +72,8 @@ export interface EnvironmentPlan {
 }
 
 const DATA_KINDS = new Set(['ConfigMap', 'Secret']);
+/** Kinds that stand for a Secret (their controller writes it), for pairing versions. */
+const SECRET_KINDS = new Set(['Secret', 'SealedSecret', 'ExternalSecret']);
 const DATA_FIELDS = ['data', 'binaryData', 'stringData'];
 const RESTART_HASH_FIELD = /^spec\.template\.metadata\.annotations\["checksum\//;
 
@@ -75,8 +88,14 @@ export function planEnvironment(environment: string, current: readonly any[], fr
   const changes: ObjectChange[] = [];
   for (const [id, object] of after) {
     const old = before.get(id);
-    if (!old) changes.push({ action: 'add', ...names(object), fields: [] });
-    else if (!isDeepStrictEqual(old, object)) changes.push({ action: 'change', ...names(object), fields: fieldChanges(old, object), data: dataChange(old, object) });
+    if (old) {
+      if (!isDeepStrictEqual(old, object)) changes.push({ action: 'change', ...names(object), fields: fieldChanges(old, object), data: dataChange(old, object) });
+      continue;
+    }
+    const replaced = replacedVersion(object, current);
+    changes.push(replaced
+      ? { action: 'add', ...names(object), fields: [], versionOf: replaced.metadata.name, data: dataChange(replaced, object) }
+      : { action: 'add', ...names(object), fields: [] });
   }
   for (const [id, object] of before) {
     if (!after.has(id)) changes.push({ action: 'remove', ...names(object), fields: [] });
@@ -86,13 +105,17 @@ export function planEnvironment(environment: string, current: readonly any[], fr
   const warnings: string[] = [];
   const changeOf = (kind: string, name: string, namespace?: string) =>
     changes.find((c) => c.kind === kind && c.name === name && c.namespace === namespace && c.action === 'change');
+  /** The object a pod reads as `ref`: a ConfigMap, or whatever stands for the Secret. */
+  const objectOf = (objects: ReadonlyMap<string, any>, ref: ConsumedRef, namespace?: string) => [...objects.values()].find((o) =>
+    (ref.kind === 'ConfigMap' ? o.kind === 'ConfigMap' : SECRET_KINDS.has(o.kind)) && o.metadata?.name === ref.name && o.metadata?.namespace === namespace);
   for (const [id, workload] of after) {
     const replaced = before.has(id) ? undefined : replacedJob(workload, current);
     const old = before.get(id) ?? replaced;
     const template = workload.spec?.template;
     if (!old || !template?.spec?.containers) continue;
+    const namespace = workload.metadata.namespace;
     const consumed = consumedObjects(template.spec)
-      .map((ref) => ({ ref, change: changeOf(ref.kind, ref.name, workload.metadata.namespace) }))
+      .map((ref) => ({ ref, change: changeOf(ref.kind, ref.name, namespace) }))
       .filter(({ change }) => change?.data !== undefined && hasDataChanges(change.data));
     const label = `${workload.kind} ${workload.metadata.name}`;
     if (!replaced && isDeepStrictEqual(old.spec?.template, template)) {
@@ -101,17 +124,56 @@ export function planEnvironment(environment: string, current: readonly any[], fr
       }
       continue;
     }
-    const reasons = consumed.map(({ ref, change }) => `${ref.kind} ${ref.name}: ${describeData(change!.data!)}`);
+    // Other versions of content-addressed config that the template now reads (new ones, or
+    // retained ones it goes back to), each against the version it read before.
+    const oldRefs = consumedObjects(old.spec?.template?.spec ?? {});
+    const newRefs = consumedObjects(template.spec);
+    const versions = newRefs
+      .filter((ref) => !oldRefs.some((r) => r.kind === ref.kind && r.name === ref.name))
+      .map((ref) => ({ ref, was: oldRefs.find((r) => r.kind === ref.kind && versionBase(r.name) === versionBase(ref.name) && !newRefs.includes(r)) }))
+      .filter((v): v is { ref: ConsumedRef; was: ConsumedRef } => v.was !== undefined);
+    const reasons = [
+      ...versions.map(({ ref, was }) => {
+        const [a, b] = [objectOf(before, was, namespace), objectOf(after, ref, namespace)];
+        const data = a && b ? dataChange(a, b) : undefined;
+        const what = before.has(identity(b)) ? 'back to version' : 'new version';
+        return `${ref.kind} ${versionBase(ref.name)}: ${what} ${ref.name} (was ${was.name})` + (data && hasDataChanges(data) ? `: ${describeData(data)}` : '');
+      }),
+      ...consumed.map(({ ref, change }) => `${ref.kind} ${ref.name}: ${describeData(change!.data!)}`),
+    ];
+    const versionNames = new Set(versions.flatMap(({ ref, was }) => [JSON.stringify(ref.name), JSON.stringify(was.name)]));
     // A replacing Job runs whatever changed in its spec; a workload rolls on its template alone.
     const changedFields = replaced ? fieldChanges(old.spec, workload.spec, 'spec') : fieldChanges(old.spec.template, template, 'spec.template');
     for (const field of changedFields) {
-      // The restart hashes only restate the data changes listed above.
-      if (consumed.length > 0 && RESTART_HASH_FIELD.test(field.path)) continue;
+      // The restart hashes and the renamed references only restate the data changes listed above.
+      if (reasons.length > 0 && RESTART_HASH_FIELD.test(field.path)) continue;
+      if (REFERENCE_NAME_FIELD.test(field.path) && versionNames.has(field.after ?? '') && versionNames.has(field.before ?? '')) continue;
       reasons.push(describeField(field));
     }
     rollouts.push({ workload: label, reasons, ...(replaced ? { replaces: `${replaced.kind} ${replaced.metadata.name}` } : {}) });
   }
   return { environment, synthesizedBefore, changes: sortChanges(changes), rollouts, warnings };
+}
+
+type ConsumedRef = { kind: 'ConfigMap' | 'Secret'; name: string };
+
+/** Where a pod template names the ConfigMaps and Secrets it reads. */
+const REFERENCE_NAME_FIELD = /\.(configMapRef|secretRef|configMapKeyRef|secretKeyRef|configMap)\.name$|\.secret\.secretName$/;
+
+/**
+ * The object of dist/ that `object`, new in the fresh output, is a new version of: one of its
+ * kind whose name has the same base (`task-api-config-<suffix>`, or the unversioned
+ * `task-api-config` it replaces), preferring the version a workload of dist/ reads now.
+ */
+function replacedVersion(object: any, current: readonly any[]): any | undefined {
+  const name = object.metadata?.name;
+  if (!DATA_KINDS.has(object.kind) && object.kind !== 'SealedSecret') return undefined;
+  const base = versionBase(name);
+  const candidates = current.filter((o) => o.kind === object.kind && o.metadata?.namespace === object.metadata?.namespace &&
+    o.metadata?.name !== name && versionBase(o.metadata?.name ?? '') === base);
+  const read = new Set(current.filter((o) => o.spec?.template?.spec).flatMap((o) => consumedObjects(o.spec.template.spec).map((ref) => ref.name)));
+  return candidates.find((o) => read.has(o.metadata.name)) ?? candidates[0] ??
+    current.find((o) => o.kind === object.kind && o.metadata?.namespace === object.metadata?.namespace && o.metadata?.name === base);
 }
 
 /**
@@ -133,26 +195,12 @@ function names(object: any): { kind: string; name: string; namespace?: string } 
 }
 
 /**
- * The ConfigMaps and Secrets a pod's containers read: envFrom, env valueFrom, volumes. Not pull
+ * The ConfigMaps and Secrets a pod's containers read (retention's one list of them). Not pull
  * secrets: the kubelet reads those when it pulls, and a rotated registry token needs no restart.
  */
-function consumedObjects(pod: any): { kind: 'ConfigMap' | 'Secret'; name: string }[] {
-  const refs: { kind: 'ConfigMap' | 'Secret'; name: string }[] = [];
-  for (const container of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
-    for (const source of container.envFrom ?? []) {
-      if (source.configMapRef) refs.push({ kind: 'ConfigMap', name: source.configMapRef.name });
-      if (source.secretRef) refs.push({ kind: 'Secret', name: source.secretRef.name });
-    }
-    for (const env of container.env ?? []) {
-      if (env.valueFrom?.configMapKeyRef) refs.push({ kind: 'ConfigMap', name: env.valueFrom.configMapKeyRef.name });
-      if (env.valueFrom?.secretKeyRef) refs.push({ kind: 'Secret', name: env.valueFrom.secretKeyRef.name });
-    }
-  }
-  for (const volume of pod.volumes ?? []) {
-    if (volume.configMap) refs.push({ kind: 'ConfigMap', name: volume.configMap.name });
-    if (volume.secret) refs.push({ kind: 'Secret', name: volume.secret.secretName });
-  }
-  return refs.filter((ref, i) => refs.findIndex((r) => r.kind === ref.kind && r.name === ref.name) === i);
+function consumedObjects(pod: any): ConsumedRef[] {
+  const refs = podConfigReferences(pod);
+  return [...refs.configMaps.map((name) => ({ kind: 'ConfigMap' as const, name })), ...refs.secrets.map((name) => ({ kind: 'Secret' as const, name }))];
 }
 
 /** The data of a ConfigMap or Secret as key → text (Secret `data` decoded from base64). */
@@ -166,6 +214,11 @@ function decodedData(object: any): Record<string, string> {
 }
 
 function dataChange(before: any, after: any): DataChange | undefined {
+  if (after.kind === 'SealedSecret') {
+    // Sealing is random: only added and removed keys can be told from the ciphertexts.
+    const [old, now] = [Object.keys(before.spec?.encryptedData ?? {}), Object.keys(after.spec?.encryptedData ?? {})];
+    return { added: now.filter((k) => !old.includes(k)).sort(), removed: old.filter((k) => !now.includes(k)).sort(), changed: [] };
+  }
   if (!DATA_KINDS.has(after.kind)) return undefined;
   const [old, now] = [decodedData(before), decodedData(after)];
   const added = Object.keys(now).filter((k) => !(k in old)).sort();
@@ -271,10 +324,16 @@ export function renderPlan(plan: EnvironmentPlan, folder: string, out: Output): 
   }
   lines.push(out.bold(`${plan.environment}: ${folder}/ → fresh synthesis`));
   const marks = { add: out.added('+'), remove: out.removed('-'), change: out.warn('~') };
-  for (const change of plan.changes) {
-    lines.push(`  ${marks[change.action]} ${change.kind} ${change.name}`);
+  for (const change of plan.changes.filter((c) => c.action !== 'remove')) {
+    const version = change.versionOf ? `: new version of ${change.versionOf}` : '';
+    lines.push(`  ${marks[change.action]} ${change.kind} ${change.name}${version}`);
     if (change.data && hasDataChanges(change.data)) lines.push(`      data: ${describeData(change.data)}`);
     for (const field of change.fields) lines.push(`      ${describeField(field)}`);
+  }
+  const pruned = plan.changes.filter((c) => c.action === 'remove');
+  if (pruned.length > 0) {
+    lines.push(`  would be pruned (no longer in the output; kubectl apply leaves them, the ApplySet recipe deletes them):`);
+    for (const change of pruned) lines.push(`  ${marks.remove} ${change.kind} ${change.name}`);
   }
   for (const rollout of plan.rollouts) {
     lines.push(out.bold(rollout.replaces
@@ -284,7 +343,7 @@ export function renderPlan(plan: EnvironmentPlan, folder: string, out: Output): 
   }
   for (const warning of plan.warnings) lines.push(out.warn(`  warning: ${warning}`));
   const count = (action: ObjectChange['action']) => plan.changes.filter((c) => c.action === action).length;
-  lines.push(`${plan.environment}: ${count('add')} to add, ${count('change')} to change, ${count('remove')} to remove; ` +
+  lines.push(`${plan.environment}: ${count('add')} to add, ${count('change')} to change, ${count('remove')} to prune; ` +
     `${plan.rollouts.length} workload${plan.rollouts.length === 1 ? '' : 's'} will roll`);
   return lines;
 }
@@ -305,10 +364,12 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, i
       throw new Error(`the output folder ${outdir} cannot be used: it is not a folder`);
     }
     // With outdir, sealed environments keep their unchanged ciphertexts, as synth would.
-    for (const { environment, objects } of synthEnvironments(names, { envDir: 'env', processEnv, outdir })) {
+    for (const { environment, objects, carried } of synthEnvironments(names, { envDir: 'env', processEnv, outdir })) {
       const folder = join(outdir, environment);
       const before = existsSync(folder) && statSync(folder).isDirectory();
-      const plan = planEnvironment(environment, before ? readManifests(folder) : [], objects, before);
+      // What synth would write: the new objects and the earlier versions it carries forward.
+      const written = [...objects, ...carried.flatMap((file) => file.objects)];
+      const plan = planEnvironment(environment, before ? readManifests(folder) : [], written, before);
       renderPlan(plan, folder, out).forEach((line) => io.out(line));
       changed ||= hasChanges(plan);
     }

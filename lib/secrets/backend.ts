@@ -1,6 +1,7 @@
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { keyedContentHash } from '../config/content-hash';
+import { keyedSecretSuffix, versionedName } from '../config/name-suffix';
 
 /**
  * How an environment's secrets reach the cluster:
@@ -41,6 +42,13 @@ export interface SecretSpec {
    * @default - the `storedAs` values are the Secret's data as they are
    */
   readonly template?: Readonly<Record<string, string>>;
+  /**
+   * Whether the Secret is versioned by content: named `<name>-<suffix>` (a keyed hash of its
+   * data) and `immutable`, so that a rolled-back pod template still finds the values it ran
+   * with. Backends whose values never pass through synth keep `name` (they cannot see the data).
+   * @default false
+   */
+  readonly contentAddressed?: boolean;
 }
 
 /** What a workload gets so that a change of the Secret rolls it. Values may be lazy. */
@@ -53,8 +61,14 @@ export interface RestartAnnotations {
 
 /** A Secret as a backend wrote it. */
 export interface BackendSecret {
-  /** The Secret's name in the cluster, which workloads reference. */
+  /**
+   * The Secret's name in the cluster, which workloads reference. A content-addressed name
+   * depends on the data, which may still grow: read it after the data is complete (or use
+   * `lazyName`).
+   */
   readonly name: string;
+  /** The name, resolved at synth time: for references written before the data is complete. */
+  readonly lazyName: string;
   /** How workloads consuming this Secret restart when it changes. */
   restartAnnotations(): RestartAnnotations;
   /** The keyed hash of the data that the restart marker holds; undefined when values are not at hand. */
@@ -86,6 +100,16 @@ export interface SecretBackend {
  */
 export function keyedHashAnnotations(data: () => Readonly<Record<string, string>>, hashKey: string): RestartAnnotations {
   return { podTemplate: { [SECRET_HASH_ANNOTATION]: lazyString(() => keyedContentHash(data(), hashKey)) }, workload: {} };
+}
+
+/**
+ * The name of the Secret `spec` as a backend that holds the values writes it: `spec.name`, or
+ * for a content-addressed Secret `spec.name` + the keyed suffix of its data (keyed by the
+ * environment's TASK_API_HASH_KEY, as the restart hash is).
+ */
+export function secretName(spec: SecretSpec, hashKey: string): string {
+  if (!spec.contentAddressed) return spec.name;
+  return versionedName(spec.name, keyedSecretSuffix(spec.data(), spec.type ?? 'Opaque', hashKey));
 }
 
 /** A string resolved at synth time (annotation values are typed as strings). */

@@ -66,7 +66,10 @@ export class ExternalSecretBackend implements SecretBackend {
       template: spec.template,
     });
     return {
+      // Values change in the store without a synth: no name can follow them (contentAddressed
+      // does not apply). The fixed name stays, and Reloader drives the restarts.
       name: spec.name,
+      lazyName: spec.name,
       // Reloader watches the Secret the operator writes and rolls the workload when it changes.
       restartAnnotations: () => ({ podTemplate: {}, workload: { [RELOADER_SECRETS_ANNOTATION]: spec.name } }),
       restartHash: () => undefined,

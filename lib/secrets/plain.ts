@@ -1,7 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { byCodeUnits, keyedContentHash } from '../config/content-hash';
-import { BackendSecret, keyedHashAnnotations, SecretBackend, SecretSpec } from './backend';
+import { BackendSecret, keyedHashAnnotations, lazyString, SecretBackend, SecretSpec, secretName } from './backend';
 
 export interface PlainSecretBackendProps {
   /** Key of the HMAC restart marker (the environment's TASK_API_HASH_KEY); never written anywhere. */
@@ -18,16 +18,22 @@ export class PlainSecretBackend implements SecretBackend {
   public addSecret(scope: Construct, id: string, spec: SecretSpec): BackendSecret {
     // Values go base64 under `data`, not `stringData`: a key later removed from stringData stays
     // in the live Secret under `kubectl apply` (kubernetes#89938), a key removed from data is removed.
+    const hashKey = this.props.hashKey;
+    const name = () => secretName(spec, hashKey);
     new ApiObject(scope, id, {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: spec.name, namespace: spec.namespace },
+      metadata: { name: lazyString(name), namespace: spec.namespace },
+      // A versioned Secret never changes: a new version is a new name.
+      ...(spec.contentAddressed ? { immutable: true } : {}),
       type: spec.type ?? 'Opaque',
       data: Lazy.any({ produce: () => base64Values(spec.data()) }),
     });
-    const hashKey = this.props.hashKey;
     return {
-      name: spec.name,
+      get name() {
+        return name();
+      },
+      lazyName: lazyString(name),
       restartAnnotations: () => keyedHashAnnotations(spec.data, hashKey),
       restartHash: () => keyedContentHash(spec.data(), hashKey),
       summary: () => '',

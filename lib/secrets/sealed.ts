@@ -1,7 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { canonicalData, keyedContentHash } from '../config/content-hash';
-import { BackendSecret, keyedHashAnnotations, SecretBackend, SecretSpec } from './backend';
+import { BackendSecret, keyedHashAnnotations, lazyString, SecretBackend, SecretSpec, secretName } from './backend';
 import { PreviousSealedSecret, SealedData, sealData, SealingCertificate } from './sealing';
 
 export interface SealedSecretBackendProps {
@@ -31,17 +31,23 @@ export class SealedSecretBackend implements SecretBackend {
 
   public addSecret(scope: Construct, id: string, spec: SecretSpec): BackendSecret {
     const { certificate, hashKey, previous } = this.props;
+    const name = () => secretName(spec, hashKey);
+    // Each version is its own SealedSecret, sealed for its own name (strict scope).
     const sealed = new SealedSecret(scope, id, {
-      name: spec.name,
+      name,
       namespace: spec.namespace,
       type: spec.type,
       data: spec.data,
       certificate,
       hashKey,
-      previous: previous?.get(spec.name),
+      previous: (sealedName) => previous?.get(sealedName),
+      immutable: spec.contentAddressed,
     });
     return {
-      name: spec.name,
+      get name() {
+        return name();
+      },
+      lazyName: lazyString(name),
       restartAnnotations: () => keyedHashAnnotations(spec.data, hashKey),
       restartHash: () => keyedContentHash(spec.data(), hashKey),
       summary: () => `sealed: ${sealed.summary()}`,
@@ -57,8 +63,11 @@ export class SealedSecretBackend implements SecretBackend {
 export const SEALED_VALUE_HMACS_ANNOTATION = 'task-api/sealed-value-hmacs';
 
 export interface SealedSecretProps {
-  /** The name of the SealedSecret and of the Secret the controller creates from it. */
-  readonly name: string;
+  /**
+   * The name of the SealedSecret and of the Secret the controller creates from it; a function
+   * when it depends on data that may still grow (a content-addressed name), read at synth time.
+   */
+  readonly name: string | (() => string);
   /** The namespace of both. */
   readonly namespace: string;
   /**
@@ -73,10 +82,16 @@ export interface SealedSecretProps {
   /** Key of the fingerprints (the environment's TASK_API_HASH_KEY); never written anywhere. */
   readonly hashKey: string;
   /**
-   * What the previous synth wrote for this SealedSecret.
+   * What the previous synth wrote for this SealedSecret (or, given its name, for the one of
+   * that name).
    * @default - none: every value is sealed afresh
    */
-  readonly previous?: PreviousSealedSecret;
+  readonly previous?: PreviousSealedSecret | ((name: string) => PreviousSealedSecret | undefined);
+  /**
+   * Whether the Secret the controller writes is immutable (a content-addressed version).
+   * @default false
+   */
+  readonly immutable?: boolean;
 }
 
 /**
@@ -86,15 +101,13 @@ export interface SealedSecretProps {
  * as usual.
  */
 export class SealedSecret extends Construct {
-  public readonly name: string;
   private readonly props: SealedSecretProps;
   private sealed?: { readonly canonical: string; readonly result: SealedData };
 
   constructor(scope: Construct, id: string, props: SealedSecretProps) {
     super(scope, id);
     this.props = props;
-    this.name = props.name;
-    const metadata = { name: props.name, namespace: props.namespace };
+    const metadata = { name: lazyString(() => this.name), namespace: props.namespace };
     new ApiObject(this, 'Resource', {
       apiVersion: 'bitnami.com/v1alpha1',
       kind: 'SealedSecret',
@@ -104,9 +117,14 @@ export class SealedSecret extends Construct {
       },
       spec: {
         encryptedData: Lazy.any({ produce: () => this.seal().encryptedData }),
-        template: { metadata, type: props.type ?? 'Opaque' },
+        template: { metadata, type: props.type ?? 'Opaque', ...(props.immutable ? { immutable: true } : {}) },
       },
     });
+  }
+
+  /** The name of the SealedSecret and of its Secret. */
+  public get name(): string {
+    return typeof this.props.name === 'string' ? this.props.name : this.props.name();
   }
 
   /**
@@ -115,10 +133,13 @@ export class SealedSecret extends Construct {
    */
   public seal(): SealedData {
     const data = this.props.data();
-    const canonical = canonicalData(data);
+    const name = this.name;
+    // The name is sealed into every value: a new name (a new version) is a new sealing.
+    const canonical = JSON.stringify([name, canonicalData(data)]);
     if (this.sealed?.canonical !== canonical) {
-      const { namespace, name, certificate, hashKey, previous } = this.props;
-      this.sealed = { canonical, result: sealData(data, { namespace, name, certificate, hashKey }, previous) };
+      const { namespace, certificate, hashKey, previous } = this.props;
+      const earlier = typeof previous === 'function' ? previous(name) : previous;
+      this.sealed = { canonical, result: sealData(data, { namespace, name, certificate, hashKey }, earlier) };
     }
     return this.sealed.result;
   }

@@ -43,6 +43,12 @@ export function outputFolder(processEnv: Readonly<Record<string, string | undefi
 const ENVIRONMENT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
+ * Starts every file, so that files concatenated in any order are a valid YAML stream of one
+ * object each: `cdk8s synth --stdout` prints the files back to back without separators.
+ */
+export const DOCUMENT_START = '---\n';
+
+/**
  * The files for an environment's objects, one per object, sorted by name. See manifestFileNames.
  */
 export function manifestFiles(objects: readonly any[]): ManifestFile[] {
@@ -50,7 +56,7 @@ export function manifestFiles(objects: readonly any[]): ManifestFile[] {
   return objects
     .map((object, index) => ({
       name: names[index],
-      content: manifestYaml(object),
+      content: DOCUMENT_START + manifestYaml(object),
       mode: SECRET_KINDS.has(object.kind) ? 0o600 : 0o644,
     }))
     .sort((a, b) => byCodeUnits(a.name, b.name));

@@ -10,10 +10,12 @@ import { TaskApiApp, TaskApiAppProps } from '../constructs/task-api-app';
 import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS } from '../environments';
 import { lazyString, SecretBackend } from '../secrets/backend';
 import { chooseSecretBackend, loadSecretBackend, readSealingCertificate, SecretBackendChoice, sharedSealingCertificate } from './backend-choice';
+import { applySetProblems, pruneCommand } from './applyset';
 import { filesGitWouldCommit } from './git';
 import { describeIdentity, identityOf, sharedIdentities } from './identity';
 import { withoutNoise } from './noise';
 import { kindsInFolder, manifestFileNames, SECRET_KINDS } from './output';
+import { ObjectRef, OutputFile, readOutputFiles, RETAINED_BYTES_LIMIT, Retention, retainVersions } from './retention';
 import { validateObjects } from './validate';
 
 /**
@@ -49,10 +51,11 @@ export interface SynthOptions {
   /** Exceptions to the guard rails. @default GUARD_RAIL_EXCEPTIONS */
   readonly exceptions?: GuardRailExceptions;
   /**
-   * Where the output goes and earlier output is (`<outdir>/<environment>/`): sealed environments
-   * keep the ciphertext of every value that has not changed, and plain Secrets are refused where
-   * git would commit them.
-   * @default - none: every value is sealed afresh, and git is not asked
+   * Where the output goes and earlier output is (`<outdir>/<environment>/`): the config
+   * versions that kept revisions read are carried forward from it, sealed environments keep the
+   * ciphertext of every value that has not changed, and plain Secrets are refused where git would
+   * commit them.
+   * @default - none: nothing is carried, every value is sealed afresh, and git is not asked
    */
   readonly outdir?: string;
   /** What each environment holds besides its Namespace. @default buildTaskApi */
@@ -70,6 +73,15 @@ export interface SynthesizedEnvironment {
   readonly pullSecrets: readonly RegistryPullSecret[];
   /** The Kubernetes objects, as JSON. */
   readonly objects: any[];
+  /**
+   * Files of the previous output kept as they were, byte for byte: the ConfigMap and Secret
+   * versions that the Deployment's kept revisions read (lib/synth/retention.ts).
+   */
+  readonly carried: readonly OutputFile[];
+  /** Objects of the previous output that this one no longer holds: what ApplySet pruning would delete. */
+  readonly prunable: readonly ObjectRef[];
+  /** Whether there was previous output (with nothing to carry from, a rollback finds no earlier config). */
+  readonly previousOutput: boolean;
   /** Things worth a look that do not stop synthesis (never holding a value). */
   readonly warnings: string[];
   /** What the summary says about the environment besides its objects (never holding a value). */
@@ -157,8 +169,16 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     const chart = new Chart(new App(), context.environment);
     addNamespace(chart, context.settings.namespace);
     build(chart, context);
-    const objects = withoutNoise(chart.toJson());
+    const previous = options.outdir ? readOutputFiles(join(options.outdir, context.environment)) : [];
+    // Plain Secrets may only be carried where plain Secrets are written: never into a folder of
+    // SealedSecrets or ExternalSecrets, which may be committed.
+    const retention = retainVersions(previous, withoutNoise(chart.toJson()), { carryPlainSecrets: context.secretBackend.name === 'plain' });
+    const objects = retention.objects;
     const warnings = [...context.layers.warnings, ...clientSideApplyWarnings(context.environment, objects, context.layers)];
+    if (retention.droppedForSize.length > 0) {
+      warnings.push(`${context.environment}: ${retention.droppedForSize.map((ref) => `${ref.kind} ${ref.name}`).join(', ')} left out: ` +
+        `the earlier config versions kept for rollback would exceed ${RETAINED_BYTES_LIMIT / 1024 / 1024} MiB, so the oldest revisions can no longer be rolled back to`);
+    }
     const constructs = chart.node.findAll();
     const pullSecrets = constructs.filter((c): c is RegistryPullSecret => c instanceof RegistryPullSecret);
     return {
@@ -168,22 +188,79 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
       layeredConfigs: constructs.filter((c): c is LayeredConfig => c instanceof LayeredConfig),
       pullSecrets,
       objects,
+      carried: retention.carried,
+      prunable: retention.prunable,
+      previousOutput: previous.length > 0,
       warnings,
-      notes: pullSecrets.length > 0 ? [] : missingPullSecretNotes(context, objects),
+      notes: [
+        ...(pullSecrets.length > 0 ? [] : missingPullSecretNotes(context, objects)),
+        ...(options.outdir ? retentionNotes(join(options.outdir, context.environment), objects, retention, previous.length > 0) : []),
+      ],
     };
   });
   for (const { environment, chart, objects } of synthesized) problems.push(...sameObjectProblems(environment, chart, objects));
-  // What the API server would reject is a synth error, not a surprise at `kubectl apply`.
-  problems.push(...synthesized.flatMap(({ environment, objects }) => validateObjects(objects).map((problem) => `${environment}: ${problem}`)));
+  for (const { environment, layeredConfigs } of synthesized) problems.push(...sharedVersionLines(environment, layeredConfigs));
+  // What the API server (or kubectl's ApplySet pruning) would reject is a synth error, not a
+  // surprise at `kubectl apply`.
+  problems.push(...synthesized.flatMap(({ environment, objects }) =>
+    [...validateObjects(objects), ...applySetProblems(objects)].map((problem) => `${environment}: ${problem}`)));
   if (options.outdir) {
-    for (const { environment, objects, warnings } of synthesized) {
-      const { problem, warning } = refuseSecretsGitWouldCommit(join(options.outdir, environment), environment, objects, options.processEnv);
+    for (const { environment, objects, carried, warnings } of synthesized) {
+      const written = [...objects, ...carried.flatMap((file) => file.objects)];
+      const { problem, warning } = refuseSecretsGitWouldCommit(join(options.outdir, environment), environment, written, options.processEnv);
       if (problem) problems.push(problem);
       if (warning) warnings.push(warning);
     }
   }
   failOn(problems);
   return synthesized;
+}
+
+/**
+ * Two LayeredConfigs with one base name in one namespace and different data write two versions
+ * side by side (no object replaces the other), but retention, plan and rollback read the versions
+ * of a base name as one line, the later replacing the earlier: each is a problem naming both.
+ * Same data makes the same object, which sameObjectProblems reports.
+ */
+function sharedVersionLines(environment: string, configs: readonly LayeredConfig[]): string[] {
+  const problems: string[] = [];
+  const lines = [
+    { kind: 'ConfigMap', base: (c: LayeredConfig) => c.configMapBaseName, name: (c: LayeredConfig) => c.configMapName },
+    { kind: 'Secret', base: (c: LayeredConfig) => c.secretBaseName, name: (c: LayeredConfig) => c.secretName },
+  ];
+  for (const { kind, base, name } of lines) {
+    const byBase = new Map<string, LayeredConfig[]>();
+    for (const config of configs) {
+      const key = JSON.stringify([config.namespace, base(config)]);
+      byBase.set(key, [...(byBase.get(key) ?? []), config]);
+    }
+    for (const sharing of byBase.values()) {
+      if (sharing.length < 2 || new Set(sharing.map(name)).size === 1) continue;
+      const paths = sharing.map((config) => config.node.path);
+      problems.push(`${environment}: ${paths.slice(0, -1).join(', ')} and ${paths[paths.length - 1]} ${paths.length === 2 ? 'both' : 'all'} make versions of ` +
+        `${kind} ${base(sharing[0])} in namespace ${sharing[0].namespace}: rollback, retention and plan would take one for a newer version ` +
+        'of the other. Give each its own name or namespace');
+    }
+  }
+  return problems;
+}
+
+/** What the summary says about earlier config versions and pruning (names only, never values). */
+function retentionNotes(folder: string, objects: readonly any[], retention: Retention, previousOutput: boolean): string[] {
+  if (!previousOutput) {
+    return [`no previous output in ${folder}/: no earlier config versions carried forward, so \`kubectl rollout undo\` to a ` +
+      'revision applied before this one will find no ConfigMap or Secret, and nothing can be listed for pruning ' +
+      '(keep the folder between runs: a CI artifact or cache)'];
+  }
+  const notes: string[] = [];
+  const kept = retention.carried.flatMap((file) => file.objects).map((o) => `${o.kind} ${o.metadata?.name}`);
+  if (kept.length > 0) notes.push(`kept for rollback: ${kept.join(', ')}`);
+  if (retention.prunable.length > 0) {
+    const namespace = objects.find((o) => o.kind === 'Namespace')?.metadata?.name ?? '<namespace>';
+    notes.push('no longer in the output (npm run plan lists them; kubectl apply leaves them in the cluster): ' +
+      `${retention.prunable.map((ref) => `${ref.kind} ${ref.name}`).join(', ')}; prune with: ${pruneCommand(namespace, folder)}`);
+  }
+  return notes;
 }
 
 /**

@@ -1,0 +1,42 @@
+import { ApiObject, Chart } from 'cdk8s';
+import { buildTaskApi, EnvironmentContext, synthEnvironments } from '../lib/synth/pipeline';
+import { committedEnvDir, fakeSecrets } from './support';
+import { APPLYSET_LABELS, applySetName, applySetProblems, pruneCommand } from '../lib/synth/applyset';
+
+describe('ApplySet compatibility', () => {
+  test('objects may not carry the labels kubectl sets itself', () => {
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', labels: { [APPLYSET_LABELS[0]]: 'applyset-x-v1' } } };
+    expect(applySetProblems([configMap])).toEqual([
+      'ConfigMap c: metadata.labels["applyset.kubernetes.io/part-of"] is kubectl\'s to set; kubectl apply --applyset refuses objects that carry it',
+    ]);
+  });
+
+  test('no Secret may take the parent\'s name', () => {
+    expect(applySetProblems([{ kind: 'Secret', metadata: { name: applySetName() } }])).toHaveLength(1);
+    expect(applySetProblems([{ kind: 'Secret', metadata: { name: 'task-api-secrets' } }])).toEqual([]);
+  });
+
+  test('the recipe names the namespace, a fixed parent and the folder', () => {
+    expect(pruneCommand('task-api-staging', 'dist/staging'))
+      .toBe('KUBECTL_APPLYSET=true kubectl apply --server-side -n task-api-staging --prune --applyset=task-api-applyset -f dist/staging/');
+  });
+});
+
+describe('synth and ApplySets', () => {
+  test('refuses an object that carries the label kubectl sets itself, naming the environment and the object', () => {
+    const build = (chart: Chart, context: EnvironmentContext) => {
+      buildTaskApi(chart, context);
+      new ApiObject(chart, 'Labelled', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'labelled', namespace: context.settings.namespace, labels: { [APPLYSET_LABELS[0]]: 'applyset-x-v1' } } });
+    };
+    expect(() => synthEnvironments(['dev'], { envDir: committedEnvDir(), processEnv: {}, build }))
+      .toThrow('dev: ConfigMap labelled: metadata.labels["applyset.kubernetes.io/part-of"] is kubectl\'s to set');
+  });
+
+  test('what synth writes for every environment is ApplySet-ready and holds its Namespace', () => {
+    for (const environment of ['dev', 'staging', 'production']) {
+      const [synthesized] = synthEnvironments([environment], { envDir: committedEnvDir(), processEnv: environment === 'dev' ? {} : fakeSecrets(environment) });
+      expect(applySetProblems(synthesized.objects)).toEqual([]);
+      expect(synthesized.objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)).toEqual([`task-api-${environment}`]);
+    }
+  });
+});
