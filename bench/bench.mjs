@@ -108,14 +108,15 @@ async function buildFleetProgram() {
 /**
  * The differences between what synth wrote to `distDir` and what kustomize built (`yaml`), as
  * `kind/name path` lines (no values: the Secrets hold fake values, but a value is not a message).
- * What each tool does its own way is left out of the comparison: kustomize appends a hash of the
- * data to generated names where synth writes checksum annotations; cdk8s adds a bookkeeping label
- * and empty fields; kustomize wraps long base64 data.
+ * What each tool does its own way is left out of the comparison: both append a content hash to
+ * the names of ConfigMaps and Secrets, each its own (synth keys the Secret's); synth writes
+ * checksum annotations and the names of earlier versions (task-api/config-history) for rollbacks;
+ * cdk8s adds a bookkeeping label and empty fields; kustomize wraps long base64 data.
  */
 function differences(distDir, yaml) {
   const ours = readdirSync(distDir).sort().flatMap((file) => parseAllDocuments(readFileSync(join(distDir, file), 'utf8')).map((doc) => doc.toJS()));
   const theirs = parseAllDocuments(yaml).map((doc) => doc.toJS());
-  const generated = new Map(theirs.filter((o) => ['ConfigMap', 'Secret'].includes(o.kind)).map((o) => [o.metadata.name, o.metadata.name.replace(/-[a-z0-9]{10}$/, '')]));
+  const generated = new Map([...ours, ...theirs].filter((o) => ['ConfigMap', 'Secret'].includes(o.kind)).map((o) => [o.metadata.name, o.metadata.name.replace(/-[a-z0-9]{10}$/, '')]));
   const unhash = (value) => (typeof value === 'string' ? generated.get(value) ?? value : value);
   const normalize = (object) => {
     const copy = prune(mapStrings(object, unhash));
@@ -139,12 +140,12 @@ function mapStrings(value, map) {
   return map(value);
 }
 
-/** Without checksum annotations, the cdk8s bookkeeping label and empty objects and lists. */
+/** Without checksum and history annotations, the cdk8s bookkeeping label and empty objects and lists. */
 function prune(value) {
   if (Array.isArray(value)) return value.map(prune);
   if (!value || typeof value !== 'object') return value;
   const kept = Object.entries(value)
-    .filter(([k]) => !k.startsWith('checksum/') && k !== 'cdk8s.io/metadata.addr')
+    .filter(([k]) => !k.startsWith('checksum/') && k !== 'task-api/config-history' && k !== 'cdk8s.io/metadata.addr')
     .map(([k, v]) => [k, prune(v)])
     .filter(([, v]) => !(v && typeof v === 'object' && Object.keys(v).length === 0));
   return Object.fromEntries(kept);
