@@ -31,14 +31,9 @@ const log = (line) => console.error(line);
 // ---------------------------------------------------------------------------------------------
 // Inputs
 
-/** Keys of a secrets file that synth keeps out of the Secret: the restart hash key, the registry login. */
-const NOT_IN_SECRET = /^(TASK_API_HASH_KEY|GITHUB_[A-Z_]+)=/;
-
 /**
  * A project folder: the committed env files only, plus fake secrets for staging and production,
- * plus what the kustomize overlays read: each environment's secrets without the keys synth keeps
- * out of the Secret (a secretGenerator cannot leave keys out), and for staging and production
- * the pull secret's .dockerconfigjson.
+ * and for the kustomize overlays their pull secret's .dockerconfigjson.
  */
 function makeProject(dir) {
   mkdirSync(join(dir, 'env'), { recursive: true });
@@ -55,11 +50,6 @@ function makeProject(dir) {
     const { GITHUB_USERNAME: username, GITHUB_TOKEN: password } = fake;
     const auth = Buffer.from(`${username}:${password}`).toString('base64');
     writeFileSync(join(dir, 'env', `${environment}.dockerconfigjson`), JSON.stringify({ auths: { 'ghcr.io': { username, password, auth } } }));
-  }
-  for (const environment of ENVIRONMENTS) {
-    const lines = readFileSync(join(dir, 'env', `${environment}.secrets.env`), 'utf8').split('\n');
-    const kept = lines.filter((line) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(line) && !NOT_IN_SECRET.test(line));
-    writeFileSync(join(dir, 'env', `${environment}.kustomize-secrets.env`), kept.map((line) => `${line}\n`).join(''));
   }
   return dir;
 }
