@@ -54,8 +54,8 @@ export function main(
 }
 
 /**
- * The synth program: what `node build/main.js` runs, and what the startup snapshot
- * (main-snapshot.ts) runs when it is deserialized.
+ * The synth program: what `node build/main.js` runs, and what `npm run synth` (scripts/synth.cjs)
+ * calls after loading build/main.js.
  */
 export function runSynthProgram(): void {
   process.exitCode = main(process.env, console.log, console.error, process.argv.slice(2));

@@ -79,7 +79,7 @@ function main(appDir = process.cwd(), env = process.env, log = (line) => process
     utimesSync(entry, now, now);
     pruneCache(cacheRoot);
     if (!existsSync(join(appDir, 'node_modules'))) symlinkSync(join(entry, 'node_modules'), join(appDir, 'node_modules'), 'dir');
-    const build = spawnSync(process.execPath, [join('scripts', 'build.mjs')], { cwd: appDir, stdio: ['ignore', 2, 2] });
+    const build = spawnSync(process.execPath, [join('scripts', 'build.cjs')], { cwd: appDir, stdio: ['ignore', 2, 2] });
     if (build.status !== 0) throw new Error(`the build failed (exit code ${build.status ?? build.signal})`);
     return 0;
   } catch (error) {

@@ -106,7 +106,7 @@ describe('the workflow steps, run', () => {
     git(repo, 'clone', '--quiet', '--bare', repo, origin);
     git(repo, 'remote', 'add', 'origin', origin);
     symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(repo, 'node_modules'), 'dir');
-    const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: repo, encoding: 'utf8' });
+    const build = spawnSync(process.execPath, ['scripts/build.cjs'], { cwd: repo, encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
   });
 
@@ -119,7 +119,7 @@ describe('the workflow steps, run', () => {
       repo = cleanCopy();
       git(repo, 'init', '--quiet', '--initial-branch=main');
       symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(repo, 'node_modules'), 'dir');
-      const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: repo, encoding: 'utf8' });
+      const build = spawnSync(process.execPath, ['scripts/build.cjs'], { cwd: repo, encoding: 'utf8' });
       if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
     });
 

@@ -274,7 +274,7 @@ describe('npm run synth (build/main.js)', () => {
 
   test('npx cdk8s synth runs the same app into its --output folder', () => {
     const out = join(committedEnvDir(), 'cdk8s-out');
-    // cdk8s.yaml's app (scripts/synth.mjs) rebuilds only when build/ is stale, and `npm test` has
+    // cdk8s.yaml's app (scripts/synth.cjs) rebuilds only when build/ is stale, and `npm test` has
     // just built it.
     const app = readFileSync(join(__dirname, '..', 'cdk8s.yaml'), 'utf8').match(/^app: (.*)$/m)![1];
     const result = spawnSync('npx', ['cdk8s', 'synth', '--no-check-upgrade', '--app', app, '--output', out], {
