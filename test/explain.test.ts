@@ -170,11 +170,11 @@ describe('npm run explain (build/bin/explain.js)', () => {
     expect(result.stdout).not.toMatch(/\x1b\[/);
   });
 
-  test('a user mistake is one message on stderr and exit code 1', () => {
+  test('a user mistake is one message on stderr and exit code 2, as plan\'s errors', () => {
     const root = project();
     appendFileSync(join(root, 'env', 'dev.env'), 'NOT A LINE\n');
     const result = runBuilt('bin/explain.js', root);
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe("explain failed: env/dev.env:5: expected KEY=value; this line has no '='\n");
   });
@@ -185,7 +185,7 @@ describe('npm run explain (build/bin/explain.js)', () => {
     const cwd = process.cwd();
     process.chdir(project());
     try {
-      expect(main({ TASK_API_ENV: 'nope' }, { out: (l) => lines.push(l), err: (l) => errors.push(l), isTTY: false })).toBe(1);
+      expect(main({ TASK_API_ENV: 'nope' }, { out: (l) => lines.push(l), err: (l) => errors.push(l), isTTY: false })).toBe(2);
     } finally {
       process.chdir(cwd);
     }

@@ -198,9 +198,47 @@ describe('npm run synth after a source changed', () => {
     appendFileSync(join(repo, 'main.ts'), '\nconst = ;\n');
     const result = synth(repo, root);
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^synth failed: the synth program did not build: .*main\.ts:\d+:\d+: ERROR: /);
+    expect(result.stderr).toMatch(/^synth failed: the program did not build: main\.ts:\d+:\d+: .*; fix the source file it names/);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stdout).toBe('');
     expect(folderState(join(root, 'dist'))).toEqual(before);
+  }, 60_000);
+});
+
+describe('npm run plan and npm run explain (scripts/plan.cjs, scripts/explain.cjs)', () => {
+  const command = (repo: string, name: string, cwd: string) => run([join(repo, 'scripts', `${name}.cjs`)], cwd, cleanEnv({ TASK_API_ENV: 'dev' }));
+
+  test('exit 2, their error code, with one line and no stack trace when a source file does not build', () => {
+    const repo = builtCopy();
+    appendFileSync(join(repo, 'lib', 'review', 'plan.ts'), '\nconst = ;\n');
+    for (const name of ['plan', 'explain']) {
+      const result = command(repo, name, project());
+      expect(result.status).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(new RegExp(`^${name} failed: the program did not build: lib/review/plan\\.ts:\\d+:\\d+: .*; fix the source file it names, then run the command again\\n$`));
+    }
+  }, 60_000);
+
+  test('exit 2 telling to run npm ci when node_modules is missing and a rebuild is due', () => {
+    const repo = builtCopy();
+    rmSync(join(repo, 'node_modules'));
+    appendFileSync(join(repo, 'lib', 'review', 'plan.ts'), '\n// edited\n');
+    for (const name of ['plan', 'explain']) {
+      const result = command(repo, name, project());
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(new RegExp(`^${name} failed: the program did not build: .*esbuild.*; run npm ci \\(node_modules is missing or out of date\\)\\n$`));
+    }
+    const synthResult = synth(repo, project());
+    expect(synthResult.status).toBe(1);
+    expect(synthResult.stderr).toMatch(/^synth failed: the program did not build: .*; run npm ci/);
+  }, 60_000);
+
+  test('run in one Node process, like synth, and plan exits 1 only for changes', () => {
+    const repo = builtCopy();
+    const root = project();
+    expect(command(repo, 'plan', root).status).toBe(1);
+    expect(synth(repo, root, cleanEnv({ TASK_API_ENV: 'dev' })).status).toBe(0);
+    expect(command(repo, 'plan', root).status).toBe(0);
+    expect(command(repo, 'explain', root).status).toBe(0);
   }, 60_000);
 });

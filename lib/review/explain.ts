@@ -179,7 +179,7 @@ function quoteIfNeeded(value: string): string {
 /**
  * `npm run explain`: for the environments in TASK_API_ENV (as synth selects them), every
  * container's effective environment; with several environments, the comparison table too.
- * Returns the exit code: 0, or 1 with one message on a user mistake.
+ * Returns the exit code: 0, or 2 with one message on an error (as plan: 1 would read as "changes").
  */
 export function main(processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO): number {
   try {
@@ -196,6 +196,6 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, i
     return 0;
   } catch (error) {
     failureLines('explain', error, processEnv).forEach((line) => io.err(line));
-    return 1;
+    return 2;
   }
 }
