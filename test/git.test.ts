@@ -1,4 +1,5 @@
 import { spawnSync } from 'child_process';
+import { writeSecretsFile } from './cli-support';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -85,6 +86,20 @@ describe('plain Secrets where git would commit them', () => {
       `dev: git would commit the plain Secrets synth writes to ${folder}/ (${devFile('Secret')}), as no ignore rule excludes ` +
       `them. Have git ignore ${folder}/ (the project's .gitignore has dist/*; a line like !dist/dev/ un-ignores it), or use the sealed ` +
       'or external secret backend for dev');
+  });
+
+  test('with several environments in one run, only the un-ignored one is refused', () => {
+    const root = repository('dist/*\n!dist/staging/\n');
+    writeSecretsFile(root, 'staging');
+    writeSecretsFile(root, 'production');
+    let message = '';
+    try {
+      synthEnvironments(['dev', 'staging', 'production'], { envDir: join(root, 'env'), processEnv: {}, outdir: join(root, 'dist') });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^staging: git would commit the plain Secrets synth writes to .*dist\/staging\/ \(2-secret-task-api-secrets-[a-z0-9]{10}\.yaml, 2-secret-task-api-registry\.yaml\)/);
+    expect(message).not.toMatch(/^(dev|production): /m);
   });
 
   test('a folder no ignore rule covers is refused too', () => {

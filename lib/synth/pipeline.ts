@@ -12,7 +12,7 @@ import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS } from '../env
 import { lazyString, SecretBackend } from '../secrets/backend';
 import { chooseSecretBackend, loadSecretBackend, readSealingCertificate, SecretBackendChoice, sharedSealingCertificate } from './backend-choice';
 import { applySetProblems, pruneCommand } from './applyset';
-import { filesGitWouldCommit } from './git';
+import { filesGitWouldCommit, GitAnswer } from './git';
 import { describeIdentity, identityOf, sharedIdentities } from './identity';
 import { withoutNoise } from './noise';
 import { kindsInFolder, ManifestFile, manifestFileNames, manifestFiles, SECRET_KINDS } from './output';
@@ -214,15 +214,29 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
   problems.push(...synthesized.flatMap(({ environment, objects }) =>
     [...validateObjects(objects), ...applySetProblems(objects)].map((problem) => `${environment}: ${problem}`)));
   if (options.outdir) {
-    for (const { environment, objects, carried, warnings } of synthesized) {
+    const outdir = options.outdir;
+    // One git call for every environment: starting git is most of what the check costs.
+    const secretFiles = synthesized.flatMap(({ environment, objects, carried }) => {
       const written = [...objects, ...carried.flatMap((file) => file.objects)];
-      const { problem, warning } = refuseSecretsGitWouldCommit(join(options.outdir, environment), environment, written, options.processEnv);
+      return manifestFileNames(written).filter((_, index) => SECRET_KINDS.has(written[index].kind)).map((name) => `${environment}/${name}`);
+    });
+    const answer = filesGitWouldCommit(outdir, secretFiles, options.processEnv);
+    for (const { environment, warnings } of synthesized) {
+      const { problem, warning } = refuseSecretsGitWouldCommit(join(outdir, environment), environment, answerFor(answer, environment));
       if (problem) problems.push(problem);
       if (warning) warnings.push(warning);
     }
   }
   failOn(problems);
   return synthesized;
+}
+
+/** The part of git's answer (about `<environment>/<file>` paths under the output folder) for one environment's files. */
+function answerFor(answer: GitAnswer, environment: string): GitAnswer {
+  if (answer.kind !== 'answered') return answer;
+  const prefix = `${environment}/`;
+  const own = (paths: readonly string[]) => paths.filter((path) => path.startsWith(prefix)).map((path) => path.slice(prefix.length));
+  return { kind: 'answered', wouldCommit: own(answer.wouldCommit), tracked: own(answer.tracked) };
 }
 
 /**
@@ -301,14 +315,7 @@ function sameObjectProblems(environment: string, chart: Chart, objects: readonly
  * .gitignore, or the file already tracked) is refused; sealed and external environments write no
  * such file, and then git is not even asked. Outside a work tree there is nothing to check.
  */
-function refuseSecretsGitWouldCommit(
-  folder: string,
-  environment: string,
-  objects: readonly any[],
-  processEnv: Readonly<Record<string, string | undefined>>,
-): { problem?: string; warning?: string } {
-  const names = manifestFileNames(objects).filter((_, index) => SECRET_KINDS.has(objects[index].kind));
-  const answer = filesGitWouldCommit(folder, names, processEnv);
+function refuseSecretsGitWouldCommit(folder: string, environment: string, answer: GitAnswer): { problem?: string; warning?: string } {
   if (answer.kind === 'failed') {
     return { warning: `${environment}: could not ask git whether it would commit the plain Secrets in ${folder}/ (${answer.reason}); make sure it does not` };
   }
