@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
-import { parseAllDocuments } from 'yaml';
+import { parseManifests } from './output';
 
 /**
  * Which earlier config versions stay in `dist/<environment>/`, so that `kubectl rollout undo`
@@ -212,10 +212,7 @@ export function readOutputFiles(folder: string): OutputFile[] {
     try {
       const path = join(folder, name);
       const content = readFileSync(path, 'utf8');
-      // YAML 1.1, as cdk8s writes it, so a value like "yes" or "0755" reads back as written.
-      const documents = parseAllDocuments(content, { version: '1.1' });
-      if (documents.some((document) => document.errors.length > 0)) continue;
-      const objects = documents.map((document) => document.toJSON()).filter((o) => o && typeof o === 'object' && Object.keys(o).length > 0);
+      const objects = parseManifests(content);
       files.push({ name, content, mode: statSync(path).mode & 0o777, objects });
     } catch {
       // unreadable: left out
