@@ -32,7 +32,8 @@ export function main(
       const folder = writeEnvironment(outdir, environment, files);
       // One object per file, each name unique (writeEnvironment refuses otherwise), so the count
       // is the files in the folder; the earlier versions carried forward are named in the notes.
-      const kept = carried.length > 0 ? ` (${carried.length} of them earlier config versions kept for rollback)` : '';
+      const kept = carried.length === 0 ? '' : carried.length === 1 ? ' (1 of them an earlier config version kept for rollback)'
+        : ` (${carried.length} of them earlier config versions kept for rollback)`;
       log(`${environment}: ${files.length} objects written to ${folder}/${kept}`);
       for (const config of layeredConfigs) {
         log(`  configmap ${config.configMapName}  ${config.configHash()}`);

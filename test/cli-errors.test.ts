@@ -44,7 +44,7 @@ describe('a user mistake ends in one message, exit 1, and dist/ exactly as it wa
     ['a line of an unquoted multi-line value in a secrets file', append('dev.secrets.env', `PEM=-----BEGIN-----\nk3vRz+${CANARY}/Er==\n`), {},
       "env/dev.secrets.env:11: the text before '=' is not a valid key"],
     ['missing secrets of two environments', () => undefined, { TASK_API_ENV: 'staging,production' },
-      'staging: missing or empty secrets: DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET, TASK_API_HASH_KEY, GITHUB_USERNAME, GITHUB_TOKEN. Put them in env/staging.secrets.env (or, synthesizing this environment alone, set them as environment variables).\n  production: missing or empty secrets: DATABASE_PASSWORD'],
+      'staging: missing or empty secrets: DATABASE_PASSWORD, OPENAI_API_KEY, REDIS_URL, WEBHOOK_SECRET, TASK_API_HASH_KEY, GITHUB_USERNAME, GITHUB_TOKEN. Put them in env/staging.secrets.env (start from a copy of env/staging.secrets.env.example; or, synthesizing this environment alone, set them as environment variables).\n  production: missing or empty secrets: DATABASE_PASSWORD'],
     ['an unknown environment', () => undefined, { TASK_API_ENV: 'dev,qa' }, 'TASK_API_ENV names an unknown environment: "qa"; known: dev, staging, production (or all)'],
     ['a path as environment name', () => undefined, { TASK_API_ENV: '../etc' }, 'TASK_API_ENV names an unknown environment: "../etc"'],
     ['data over 1 MiB', append('dev.env', `HUGE=${'x'.repeat(1024 * 1024)}\n`), {},

@@ -84,7 +84,7 @@ describe('parseEnvFile', () => {
       'EMPTY_COMMENTED= # nothing set',
     ].join('\n'), 'f.env');
     expect(entries.map((e) => [e.key, e.value])).toEqual([['PLAIN', 'same for both'], ['COMMENTED', 'x'], ['TABBED', 'x'], ['SPACED', 'x'], ['EMPTY_COMMENTED', '']]);
-    expect(entries.flatMap((e) => e.notes)).toEqual([
+    expect(entries.flatMap((e) => e.valueNotes)).toEqual([
       "f.env:2: COMMENTED: the text from '#' on is a comment, which kubectl --from-env-file would keep in the value; put comments on a line of their own",
       "f.env:3: TABBED: the text from '#' on is a comment, which kubectl --from-env-file would keep in the value; put comments on a line of their own",
       'f.env:4: SPACED: the spaces around the value are dropped (kubectl --from-env-file keeps them); quote the value if they belong to it',
@@ -108,7 +108,7 @@ describe('parseEnvFile', () => {
       ['DOUBLE', 'Xy7#fake kP2'], ['SINGLE', '  fake # not a comment  '], ['BACKQUOTED', 'fake "and" \'quotes\''],
       ['EXPORTED', '1'], ['SPACED', '1'], ['COMMENT_AFTER', 'fake'], ['MULTI', 'a\nb'], ['ESCAPES', 'line1\nline2\rend'],
     ]);
-    expect(entries.flatMap((e) => e.notes)).toEqual([]);
+    expect(entries.flatMap((e) => [...e.notes, ...e.valueNotes])).toEqual([]);
   });
 
   test('points out a valid key that is not a strict environment variable name', () => {

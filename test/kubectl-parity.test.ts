@@ -189,9 +189,9 @@ describe('env files: our parser and kubectl --from-env-file', () => {
         if (expected !== undefined || !message.startsWith(where) || printsValue) unexplained.push({ line: line.text, expected, error: message });
         return;
       }
-      const noted = ours.notes.some((note) => note.startsWith(where));
+      const noted = [...ours.notes, ...ours.valueNotes].some((note) => note.startsWith(where));
       if (expected === undefined || ours.value !== expected.value || noted !== expected.noted) {
-        unexplained.push({ line: line.text, kubectl: theirs[key], expected, ours: ours.value, notes: ours.notes });
+        unexplained.push({ line: line.text, kubectl: theirs[key], expected, ours: ours.value, notes: [...ours.notes, ...ours.valueNotes] });
       }
     });
     expect(unexplained).toEqual([]);

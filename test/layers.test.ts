@@ -24,6 +24,26 @@ function messageOf(run: () => unknown): string {
   throw new Error('expected an error');
 }
 
+describe('lines dotenv reads other than kubectl, in a way that may be meant', () => {
+  test('are warnings in a ConfigMap layer, where the value shows in review', () => {
+    const resolved = resolveLayers(inputs({ environmentFile: parseEnvFile('LOG_LEVEL=debug # chatty\nMAX_CONNECTIONS= 50\n', 'env/staging.env') }), {});
+    expect(valuesOf(resolved.config)).toMatchObject({ LOG_LEVEL: 'debug', MAX_CONNECTIONS: '50' });
+    expect(resolved.warnings).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^env\/staging\.env:1: LOG_LEVEL: the text from '#' on is a comment/),
+      expect.stringMatching(/^env\/staging\.env:2: MAX_CONNECTIONS: the spaces around the value are dropped/),
+    ]));
+  });
+
+  test('are errors in a secrets file, naming the line and key, never the value', () => {
+    for (const line of ['DATABASE_PASSWORD=fake-pw # rotated in May', 'DATABASE_PASSWORD= fake-pw', 'DATABASE_PASSWORD=fake-pw  ']) {
+      const secretsFile = parseEnvFile(`${line}\nTASK_API_HASH_KEY=fake-hash-key\n`, 'env/staging.secrets.env');
+      const message = messageOf(() => resolveLayers(inputs({ secretsFile }), {}));
+      expect(message).toMatch(/^env\/staging\.secrets\.env:1: DATABASE_PASSWORD: .*\(in a secrets file this is an error: a secret must reach the Secret exactly as written\)$/m);
+      expect(message).not.toContain('fake-pw');
+    }
+  });
+});
+
 describe('resolveLayers', () => {
   test('the environment file overrides the defaults, and remembers what it overrode', () => {
     const resolved = resolveLayers(inputs(), {});
@@ -93,7 +113,7 @@ describe('resolveLayers', () => {
     }), {});
     expect(run).toThrow(
       'staging: missing or empty secrets: DATABASE_PASSWORD, OPENAI_API_KEY, TASK_API_HASH_KEY, GITHUB_USERNAME, GITHUB_TOKEN. ' +
-      'Put them in env/staging.secrets.env (or, synthesizing this environment alone, set them as environment variables).');
+      'Put them in env/staging.secrets.env (start from a copy of env/staging.secrets.env.example; or, synthesizing this environment alone, set them as environment variables).');
   });
 
   test('fails naming GITHUB_TOKEN when registry credentials are required and the token is missing', () => {

@@ -15,6 +15,13 @@ export interface EnvEntry {
    * `kubectl create configmap --from-env-file`, or the key is not a strict env var name.
    */
   readonly notes: readonly string[];
+  /**
+   * Where dotenv reads the value other than `kubectl --from-env-file` would, in a way that may be
+   * meant (a ` # comment` after an unquoted value, spaces around it): warnings in a ConfigMap
+   * layer, where the value shows in review; errors in a secrets file, where a lost character of a
+   * password would go unnoticed until it fails in production.
+   */
+  readonly valueNotes: readonly string[];
 }
 
 /**
@@ -120,16 +127,16 @@ export function parseEnvFile(text: string, file: string, options: EnvFileOptions
 
     // kubectl refuses a line with `export ` or a space before '=' outright, so it cannot read one differently.
     const kubectlReadsLine = !exportPrefix && !spaceBeforeEquals;
-    const notes = quote === '"' || quote === "'" || quote === '`'
-      ? checkQuotedValue(raw, quote, key, where)
-      : checkUnquotedValue(raw, key, where, kubectlReadsLine);
+    const quoted = quote === '"' || quote === "'" || quote === '`';
+    const notes = quoted ? checkQuotedValue(raw, quote, key, where) : [];
+    const valueNotes = quoted ? [] : checkUnquotedValue(raw, key, where, kubectlReadsLine);
     if (!isStrictEnvVarName(key)) {
       notes.push(`${where}: ${key} is not a strict environment variable name; clusters before 1.32 skip it in envFrom`);
     }
     // dotenv parses the value under a fixed, harmless key, so odd keys (such as `toString`)
     // cannot bend its result object.
     const value = dotenvParse(`VALUE=${raw}`).VALUE ?? '';
-    entries.push({ key, value, file, line: lineNumber, notes });
+    entries.push({ key, value, file, line: lineNumber, notes, valueNotes });
   }
   return entries;
 }

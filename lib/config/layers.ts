@@ -118,11 +118,12 @@ export function resolveLayers(
   // environment, or the cluster's store) at its .example line (line 0, unknown, for inputs built
   // without the .example's entries).
   const fileKeys = new Set((inputs.secretsFile ?? []).map((entry) => entry.key));
-  const exampleOnly = (inputs.example ?? inputs.requiredSecrets.map((key) => ({ key, value: '', file: `${inputs.secretsPath}.example`, line: 0, notes: [] })))
+  const exampleOnly = (inputs.example ?? inputs.requiredSecrets.map((key) => ({ key, value: '', file: `${inputs.secretsPath}.example`, line: 0, notes: [], valueNotes: [] })))
     .filter((entry) => inputs.secretsInCluster || !fileKeys.has(entry.key));
   const named = [...configEntries, ...(inputs.secretsInCluster ? [] : (inputs.secretsFile ?? []).filter(listed)), ...exampleOnly];
   const warnings = [
-    ...[...configEntries, ...(inputs.secretsFile ?? []).filter(listed)].flatMap((entry) => entry.notes),
+    ...configEntries.flatMap((entry) => [...entry.notes, ...entry.valueNotes]),
+    ...(inputs.secretsFile ?? []).filter(listed).flatMap((entry) => entry.notes),
     ...notInDefaultsWarnings(inputs.defaults, inputs.environmentFile, defaultsPathOf(inputs), exceptions),
     ...runtimeVariableWarnings(named, exceptions),
   ];
@@ -177,7 +178,9 @@ export function resolveLayers(
   }
 
   const secretValues = sortByKey([...secretLayer.values()].filter((value) => !SYNTH_ONLY_KEYS.includes(value.key)));
-  const problems = [...unlisted, ...twoValues, ...guardRailProblems(
+  // What is only a warning in a ConfigMap layer may silently change a secret: an error here.
+  const ambiguousSecrets = secretsFile.flatMap((entry) => entry.valueNotes.map((note) => `${note} (in a secrets file this is an error: a secret must reach the Secret exactly as written)`));
+  const problems = [...unlisted, ...ambiguousSecrets, ...twoValues, ...guardRailProblems(
     configEntries,
     new Set([...secretLayer.keys()].filter((key) => !SYNTH_ONLY_KEYS.includes(key))),
     inputs.secretsPath,
@@ -190,7 +193,7 @@ export function resolveLayers(
   if (missing.length > 0) {
     problems.push(
       `${inputs.environment}: missing or empty secrets: ${missing.join(', ')}. ` +
-      `Put them in ${inputs.secretsPath} (or, synthesizing this environment alone, set them as environment variables).`,
+      `Put them in ${inputs.secretsPath} (start from a copy of ${inputs.secretsPath}.example; or, synthesizing this environment alone, set them as environment variables).`,
     );
   }
   if (problems.length > 0) throw new Error(problems.join('\n'));

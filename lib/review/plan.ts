@@ -245,7 +245,7 @@ function historyInBrief(change: FieldChange): FieldChange {
   const entries = (json?: string) => {
     try {
       const list = JSON.parse(JSON.parse(json ?? '""'));
-      return Array.isArray(list) ? `${list.length} pod templates` : undefined;
+      return Array.isArray(list) ? `${list.length} pod template${list.length === 1 ? '' : 's'}` : undefined;
     } catch {
       return undefined;
     }
