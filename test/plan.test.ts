@@ -129,6 +129,16 @@ describe('readManifests', () => {
 });
 
 describe('npm run plan (build/bin/plan.js)', () => {
+  test('plan and explain print the warnings synth prints, such as a key the defaults lack', () => {
+    const root = project();
+    appendFileSync(join(root, 'env', 'dev.env'), 'LOG_LEVL=info\n');
+    for (const program of ['bin/plan.js', 'bin/explain.js']) {
+      const result = runBuilt(program, root);
+      expect(result.stderr).toMatch(/^warning: env\/dev\.env:\d+: LOG_LEVL: .*did you mean LOG_LEVEL\?/m);
+      expect(result.stdout).not.toContain('warning:');
+    }
+  });
+
   test('exit 1 when nothing was synthesized yet, 0 right after synth, 1 after a change, and dist/ is never touched', () => {
     const root = project();
     const first = runBuilt('bin/plan.js', root);

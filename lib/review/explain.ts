@@ -185,7 +185,10 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, i
   try {
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
     // With the output folder, as synth and plan: sealed values keep their ciphertext.
-    const explanations = synthEnvironments(names, { envDir: 'env', processEnv, outdir: outputFolder(processEnv) }).flatMap(explainEnvironment);
+    const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir: outputFolder(processEnv) });
+    // The same warnings synth prints, so what explain shows is never read without them.
+    for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) io.err(`warning: ${warning}`);
+    const explanations = synthesized.flatMap(explainEnvironment);
     const out = outputFor(io.isTTY, processEnv);
     const blocks = explanations.map((e) => renderContainer(e, out));
     if (names.length > 1) blocks.push(renderComparison(explanations, out));

@@ -383,7 +383,10 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, i
       throw new Error(`the output folder ${outdir} cannot be used: it is not a folder`);
     }
     // With outdir, sealed environments keep their unchanged ciphertexts, as synth would.
-    for (const { environment, objects, carried } of synthEnvironments(names, { envDir: 'env', processEnv, outdir })) {
+    const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir });
+    // The same warnings synth prints: a reviewer (or CI) reading the plan sees a typo key too.
+    for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) io.err(`warning: ${warning}`);
+    for (const { environment, objects, carried } of synthesized) {
       const folder = join(outdir, environment);
       const before = existsSync(folder) && statSync(folder).isDirectory();
       // What synth would write: the new objects and the earlier versions it carries forward.
