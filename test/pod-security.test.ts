@@ -3,20 +3,12 @@ import * as kplus from 'cdk8s-plus-27';
 import { addNamespace, synthEnvironments } from '../lib/synth/pipeline';
 import { applyRestrictedPodSecurity, RestrictedPodSecurityOptions } from '../lib/constructs/pod-security';
 import { TaskApiApp, TaskApiAppProps } from '../lib/constructs/task-api-app';
-import { PlainSecretBackend } from '../lib/secrets/plain';
 import { BASELINE_CONTROLS, podSecurityViolations, podTemplateOf, RESTRICTED_CONTROLS } from './pod-security-standard';
-import { committedEnvDir, fakeSecrets, findObject } from './support';
+import { committedEnvDir, fakeSecrets, findObject, testTaskApiProps } from './support';
 
 function synthTaskApi(overrides: Partial<TaskApiAppProps> = {}) {
   const chart = Testing.chart();
-  new TaskApiApp(chart, 'TaskApi', {
-    namespace: 'task-api-test',
-    image: 'ghcr.io/example-org/task-api:1.0.0',
-    config: { LOG_LEVEL: 'info' },
-    secrets: { DATABASE_PASSWORD: 'fake-pw' },
-    secretBackend: new PlainSecretBackend({ hashKey: 'fake-hash-key' }),
-    ...overrides,
-  });
+  new TaskApiApp(chart, 'TaskApi', testTaskApiProps(overrides));
   // As the pipeline does for an environment.
   addNamespace(chart, 'task-api-test');
   return Testing.synth(chart);

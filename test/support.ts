@@ -1,4 +1,6 @@
 import { versionBase } from '../lib/config/name-suffix';
+import { TaskApiAppProps } from '../lib/constructs/task-api-app';
+import { PlainSecretBackend } from '../lib/secrets/plain';
 import { appendFileSync, copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -74,5 +76,17 @@ export function random(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** TaskApiApp props for a test chart: one config value, one fake secret, the plain backend. */
+export function testTaskApiProps(overrides: Partial<TaskApiAppProps> = {}): TaskApiAppProps {
+  return {
+    namespace: 'task-api-test',
+    image: 'ghcr.io/example-org/task-api:1.0.0',
+    config: { LOG_LEVEL: 'info' },
+    secrets: { DATABASE_PASSWORD: 'fake-pw' },
+    secretBackend: new PlainSecretBackend({ hashKey: 'fake-hash-key' }),
+    ...overrides,
   };
 }

@@ -3,7 +3,7 @@ import { PlainSecretBackend } from '../lib/secrets/plain';
 import { Cpu } from 'cdk8s-plus-27';
 import { TaskApiApp, TaskApiAppProps } from '../lib/constructs/task-api-app';
 import { synthEnvironments, taskApiProps } from '../lib/synth/pipeline';
-import { committedEnvDir, findObject, findVersion } from './support';
+import { committedEnvDir, findObject, findVersion, testTaskApiProps } from './support';
 
 function synth(overrides: Partial<TaskApiAppProps> = {}) {
   const resources = {
@@ -11,15 +11,7 @@ function synth(overrides: Partial<TaskApiAppProps> = {}) {
     memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
   };
   const chart = Testing.chart();
-  new TaskApiApp(chart, 'TaskApi', {
-    namespace: 'task-api-test',
-    image: 'ghcr.io/example-org/task-api:1.0.0',
-    config: { LOG_LEVEL: 'info' },
-    secrets: { DATABASE_PASSWORD: 'fake-pw' },
-    secretBackend: new PlainSecretBackend({ hashKey: 'fake-hash-key' }),
-    resources,
-    ...overrides,
-  });
+  new TaskApiApp(chart, 'TaskApi', testTaskApiProps({ resources, ...overrides }));
   return Testing.synth(chart);
 }
 
