@@ -6,7 +6,6 @@ import { DEFAULT_REFRESH_INTERVAL, ExternalSecretBackend, RemoteRef, SecretStore
 import { PlainSecretBackend } from '../secrets/plain';
 import { previousSealedSecrets, SealedSecretBackend } from '../secrets/sealed';
 import { parseSealingCertificate, SealingCertificate } from '../secrets/sealing';
-import { readManifests } from './output';
 
 /** Overrides the environments' `secretBackend` (for CI). */
 export const SECRET_BACKEND_VARIABLE = 'TASK_API_SECRET_BACKEND';
@@ -90,15 +89,16 @@ export function sharedSealingCertificate(choices: ReadonlyMap<string, SecretBack
 /** What loading a chosen backend needs besides the choice. */
 export interface SecretBackendContext {
   /**
-   * The folder of the environment's previous output, `dist/<environment>/` (it may not exist).
+   * The objects of the environment's previous output, `dist/<environment>/` (the pipeline reads it
+   * once, for retention too).
    * @default - none: every value is sealed afresh
    */
-  readonly previousOutput?: string;
+  readonly previousObjects?: readonly any[];
   /** The environment's TASK_API_HASH_KEY (plain, sealed). */
   readonly hashKey: string;
 }
 
-/** Makes the chosen backend, reading what it needs: the certificate and the previous output (sealed). */
+/** Makes the chosen backend, reading what it needs: the certificate (sealed). */
 export function loadSecretBackend(choice: SecretBackendChoice, context: SecretBackendContext): SecretBackend {
   switch (choice.kind) {
     case 'plain':
@@ -107,7 +107,7 @@ export function loadSecretBackend(choice: SecretBackendChoice, context: SecretBa
       return new SealedSecretBackend({
         certificate: readSealingCertificate(choice.certificateFile),
         hashKey: context.hashKey,
-        previous: previousSealedSecrets(context.previousOutput ? readPreviousOutput(context.previousOutput) : []),
+        previous: previousSealedSecrets(context.previousObjects ?? []),
       });
     case 'external':
       return new ExternalSecretBackend(choice);
@@ -124,17 +124,4 @@ export function readSealingCertificate(file: string): SealingCertificate {
     throw new Error(`the sealing certificate ${file} ${why}; fetch it from the cluster with: kubeseal --fetch-cert > ${file}`);
   }
   return parseSealingCertificate(pem, file);
-}
-
-/**
- * The objects synth wrote last into `folder`, or none when it does not exist or does not parse:
- * earlier output is a cache here (its values are then sealed afresh), never an input that can fail
- * synth.
- */
-function readPreviousOutput(folder: string): any[] {
-  try {
-    return readManifests(folder);
-  } catch {
-    return [];
-  }
 }

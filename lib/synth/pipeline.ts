@@ -147,6 +147,7 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
   const problems: string[] = [];
   const contexts: EnvironmentContext[] = [];
   const backendChoices = new Map<string, SecretBackendChoice>();
+  const previousOutputs = new Map<string, OutputFile[]>();
   for (const name of names) {
     const settings = environments[name];
     try {
@@ -159,10 +160,10 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
         secretsInCluster: choice.kind === 'external',
       });
       const layers = resolveLayers(inputs, options.processEnv);
-      const secretBackend = loadSecretBackend(choice, {
-        previousOutput: options.outdir && join(options.outdir, name),
-        hashKey: layers.hashKey,
-      });
+      // Read once: the sealed backend keeps its ciphertexts from it, retention its versions.
+      const previous = options.outdir ? readOutputFiles(join(options.outdir, name)) : [];
+      previousOutputs.set(name, previous);
+      const secretBackend = loadSecretBackend(choice, { previousObjects: previous.flatMap((file) => file.objects), hashKey: layers.hashKey });
       contexts.push({ environment: name, settings, layers, secretBackend });
     } catch (error) {
       problems.push((error as Error).message);
@@ -178,7 +179,7 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     const chart = new Chart(new App(), context.environment);
     addNamespace(chart, context.settings.namespace);
     build(chart, context);
-    const previous = options.outdir ? readOutputFiles(join(options.outdir, context.environment)) : [];
+    const previous = previousOutputs.get(context.environment) ?? [];
     // Plain Secrets may only be carried where plain Secrets are written: never into a folder of
     // SealedSecrets or ExternalSecrets, which may be committed.
     const retention = retainVersions(previous, withoutNoise(chart.toJson()), { carryPlainSecrets: context.secretBackend.name === 'plain' });
