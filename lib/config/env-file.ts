@@ -56,6 +56,13 @@ export interface EnvFileOptions {
    * @default false
    */
   readonly sensitive?: boolean;
+  /**
+   * In a sensitive file, the keys that may be named in messages (those its `.example` lists, and
+   * the synth-only ones): any other "key" may be a line of an unquoted multi-line value, so the
+   * messages say "the text before '='" instead.
+   * @default - every key that is a valid data key is named
+   */
+  readonly knownKeys?: readonly string[];
 }
 
 /**
@@ -96,9 +103,11 @@ export function parseEnvFile(text: string, file: string, options: EnvFileOptions
     }
     const [, exportPrefix, key, spaceBeforeEquals] = match;
     checkDataKey(key, where, options.sensitive ?? false);
+    // What messages call the key: its name, unless it may be secret text (see knownKeys).
+    const label = options.sensitive && options.knownKeys && !options.knownKeys.includes(key) ? "the text before '='" : key;
     const previous = firstLineOf.get(key);
     if (previous !== undefined) {
-      throw new Error(`${where}: ${key} is already set on line ${previous}; a key may appear once per file`);
+      throw new Error(`${where}: ${label} is already set on line ${previous}; a key may appear once per file`);
     }
     firstLineOf.set(key, lineNumber);
 
@@ -109,11 +118,11 @@ export function parseEnvFile(text: string, file: string, options: EnvFileOptions
     if (quote === '"' || quote === "'" || quote === '`') {
       while (!isQuotedValue(raw, quote)) {
         if (i === firstLine && hasClosingQuote(raw.trimStart(), quote)) {
-          throw new Error(`${where}: ${key}: unexpected text after the closing ${quote}`);
+          throw new Error(`${where}: ${label}: unexpected text after the closing ${quote}`);
         }
         i++;
         if (i >= lines.length) {
-          throw new Error(`${where}: ${key}: the quoted value is never closed (missing ${quote})`);
+          throw new Error(`${where}: ${label}: the quoted value is never closed (missing ${quote})`);
         }
         raw += '\n' + lines[i];
       }
@@ -122,16 +131,16 @@ export function parseEnvFile(text: string, file: string, options: EnvFileOptions
       const problem = CONTROL_CHARACTER.test(lines[at]) ? 'a control character (such as NUL, a lone carriage return or NEL, U+0085)'
         : NON_CHARACTER.test(lines[at]) ? 'U+FFFE or U+FFFF, which YAML does not allow'
           : displayProblem(lines[at]);
-      if (problem) throw new Error(`${file}:${at + 1}: ${key}: the line holds ${problem}`);
+      if (problem) throw new Error(`${file}:${at + 1}: ${label}: the line holds ${problem}`);
     }
 
     // kubectl refuses a line with `export ` or a space before '=' outright, so it cannot read one differently.
     const kubectlReadsLine = !exportPrefix && !spaceBeforeEquals;
     const quoted = quote === '"' || quote === "'" || quote === '`';
-    const notes = quoted ? checkQuotedValue(raw, quote, key, where) : [];
-    const valueNotes = quoted ? [] : checkUnquotedValue(raw, key, where, kubectlReadsLine);
+    const notes = quoted ? checkQuotedValue(raw, quote, label, where) : [];
+    const valueNotes = quoted ? [] : checkUnquotedValue(raw, label, where, kubectlReadsLine);
     if (!isStrictEnvVarName(key)) {
-      notes.push(`${where}: ${key} is not a strict environment variable name; clusters before 1.32 skip it in envFrom`);
+      notes.push(`${where}: ${label} is not a strict environment variable name; clusters before 1.32 skip it in envFrom`);
     }
     // dotenv parses the value under a fixed, harmless key, so odd keys (such as `toString`)
     // cannot bend its result object.

@@ -224,8 +224,9 @@ export function readLayerInputs(
   const examplePath = `${secretsPath}.example`;
   const defaults = readEnvFile(join(envDir, 'defaults.env'));
   const environmentFile = readEnvFile(join(envDir, `${environment}.env`));
-  const secretsFile = !options.secretsInCluster && existsSync(secretsPath) ? readEnvFile(secretsPath, { sensitive: true }) : undefined;
   const example = existsSync(examplePath) ? readEnvFile(examplePath) : [];
+  const knownKeys = [...example.map((entry) => entry.key), ...SYNTH_ONLY_KEYS];
+  const secretsFile = !options.secretsInCluster && existsSync(secretsPath) ? readEnvFile(secretsPath, { sensitive: true, knownKeys }) : undefined;
   return {
     ...options,
     environment,
