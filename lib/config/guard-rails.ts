@@ -119,7 +119,7 @@ const CLUSTER_OWNED_NAME = /^KUBERNETES_(?:SERVICE_HOST|SERVICE_PORT(?:_.*)?|POR
  * Legitimate uses exist (NODE_OPTIONS=--max-old-space-size=...), hence a warning, silenced
  * per key by GuardRailExceptions.runtimeVariables.
  */
-export const RUNTIME_VARIABLES: Readonly<Record<string, string>> = {
+const RUNTIME_VARIABLES: Readonly<Record<string, string>> = {
   LD_PRELOAD: 'the dynamic loader loads the libraries it names into every program',
   LD_LIBRARY_PATH: 'the dynamic loader looks for libraries there before the system folders',
   LD_AUDIT: 'the dynamic loader loads the auditing libraries it names into every program',
@@ -218,7 +218,7 @@ export function editDistance(a: string, b: string): number {
 }
 
 /** Client-side `kubectl apply` copies the object into an annotation, which fails past this. */
-export const CLIENT_SIDE_APPLY_BYTES = 256 * 1024;
+const CLIENT_SIDE_APPLY_BYTES = 256 * 1024;
 /** How many keys a size message names. */
 const LARGEST_KEYS = 3;
 

@@ -34,8 +34,6 @@ export function podSecurityLabels(enforce: PodSecurityLevel = 'restricted'): Rec
   };
 }
 
-/** The labels of a namespace that enforces restricted. */
-export const RESTRICTED_NAMESPACE_LABELS: Readonly<Record<string, string>> = podSecurityLabels();
 
 /**
  * A container security context to merge over the restricted defaults. cdk8s-plus's own props,

@@ -102,7 +102,7 @@ function layerOverrides(origin: VarOrigin, layerValue: LayerLookup): string[] {
 }
 
 /** A value as it may be shown: secrets never, only their size. */
-export function displayValue(v: EffectiveVar): string {
+function displayValue(v: EffectiveVar): string {
   if (v.secret) return v.value === undefined ? '<secret>' : `<secret, ${Buffer.byteLength(v.value)} bytes>`;
   return v.value ?? v.template ?? '';
 }

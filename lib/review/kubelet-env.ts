@@ -67,7 +67,7 @@ export interface ServiceLink {
 }
 
 /** The `kubernetes` Service of the `default` namespace, whose variables every pod gets. */
-export const API_SERVER_SERVICE: ServiceLink = { name: 'kubernetes', ports: [{ name: 'https', port: 443, protocol: 'TCP' }] };
+const API_SERVER_SERVICE: ServiceLink = { name: 'kubernetes', ports: [{ name: 'https', port: 443, protocol: 'TCP' }] };
 
 /** The kubelet's effective environment for `container` (a container spec as JSON). */
 export function effectiveEnvironment(
@@ -199,7 +199,7 @@ export function expand(input: string, mapping: (name: string) => string | undefi
  * The link variables the kubelet gives a container for `services` (pkg/kubelet/envvars), with the
  * cluster IP, which only the cluster knows, as `<cluster IP>` in the template.
  */
-export function serviceLinkVariables(services: readonly ServiceLink[]): EffectiveVar[] {
+function serviceLinkVariables(services: readonly ServiceLink[]): EffectiveVar[] {
   const result: EffectiveVar[] = [];
   const ip = '<cluster IP>';
   for (const service of services) {

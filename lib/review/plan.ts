@@ -329,7 +329,7 @@ function describeData(data: DataChange): string {
 }
 
 /** Whether the plan changes anything. */
-export function hasChanges(plan: EnvironmentPlan): boolean {
+function hasChanges(plan: EnvironmentPlan): boolean {
   return plan.changes.length > 0;
 }
 

@@ -19,7 +19,7 @@ export const DEFAULT_SECRET_STORE: SecretStoreRef = { name: 'task-api', kind: 'C
  * Where the external backend finds a key by default: every secret of an environment is a
  * property, named like the key, of one remote secret `task-api/<environment>`.
  */
-export function defaultRemoteRef(environment: string): (key: string) => RemoteRef {
+function defaultRemoteRef(environment: string): (key: string) => RemoteRef {
   return (key) => ({ key: `task-api/${environment}`, property: key });
 }
 

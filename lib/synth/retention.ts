@@ -25,7 +25,7 @@ import { parseManifests } from './output';
 export const CONFIG_HISTORY_ANNOTATION = 'task-api/config-history';
 
 /** What apps/v1 defaults `spec.revisionHistoryLimit` to when a Deployment does not set it. */
-export const KUBERNETES_DEFAULT_REVISION_HISTORY_LIMIT = 10;
+const KUBERNETES_DEFAULT_REVISION_HISTORY_LIMIT = 10;
 
 /**
  * The most bytes of earlier versions carried forward per environment. Beyond it the oldest

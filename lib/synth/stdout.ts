@@ -15,7 +15,7 @@ import { chooseSecretBackend } from './backend-choice';
  * error with nothing on stdout. Messages and warnings go to stderr.
  */
 
-export const STDOUT_FLAG = '--stdout';
+const STDOUT_FLAG = '--stdout';
 export const ALLOW_PLAIN_SECRETS_FLAG = '--allow-plain-secrets';
 
 /** What the synth command line asks for. */
