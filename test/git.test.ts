@@ -1,6 +1,6 @@
 import { spawnSync } from 'child_process';
 import { writeSecretsFile } from './cli-support';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { filesGitWouldCommit } from '../lib/synth/git';
@@ -15,6 +15,18 @@ function git(cwd: string, ...args: string[]): string {
   const result = spawnSync('git', args, { cwd, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
   return result.stdout;
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function chownRecursive(path: string, uid: number): void {
+  chownSync(path, uid, uid);
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    if (entry.isDirectory()) chownRecursive(join(path, entry.name), uid);
+    else chownSync(join(path, entry.name), uid, uid);
+  }
 }
 
 /** A fresh git work tree holding the committed env files under env/ and `gitignore` as .gitignore. */
@@ -59,6 +71,14 @@ describe('asking git which files it would commit', () => {
       .toEqual({ kind: 'answered', wouldCommit: ['2-secret-a.yaml'], tracked: ['2-secret-a.yaml'] });
   });
 
+  test('outside a work tree: nothing to check, however many files and however busy the machine', () => {
+    // About 1 MB of names: written down a pipe to a git that exits without reading it, they failed
+    // with EPIPE every time, where a short one failed only by chance.
+    const folder = join(mkdtempSync(join(tmpdir(), 'task-api-nogit-')), 'dist', 'dev');
+    const names = Array.from({ length: 30000 }, (_, index) => `2-secret-task-api-secrets-${String(index).padStart(10, '0')}.yaml`);
+    for (let run = 0; run < 3; run++) expect(filesGitWouldCommit(folder, names, {})).toEqual({ kind: 'outside' });
+  });
+
   test('outside a work tree: nothing to check', () => {
     expect(filesGitWouldCommit(join(mkdtempSync(join(tmpdir(), 'task-api-nogit-')), 'dist', 'dev'), ['2-secret-a.yaml'], {}))
       .toEqual({ kind: 'outside' });
@@ -69,7 +89,7 @@ describe('asking git which files it would commit', () => {
     const badConfig = join(root, 'bad.gitconfig');
     writeFileSync(badConfig, '[core\n');
     const answer = filesGitWouldCommit(join(root, 'dist', 'dev'), ['2-secret-a.yaml'], { GIT_CONFIG_GLOBAL: badConfig });
-    expect(answer).toEqual({ kind: 'failed', reason: expect.stringContaining('bad config line 1') });
+    expect(answer).toEqual({ kind: 'failed', reason: expect.stringContaining('bad config line 1'), workTree: root });
   });
 });
 
@@ -143,12 +163,31 @@ describe('plain Secrets where git would commit them', () => {
     expect(synth(root, 'staging', { ...fakeSecrets('staging'), TASK_API_SECRET_BACKEND: 'sealed' }).objects.map((o) => o.kind)).toContain('SealedSecret');
   });
 
-  test('git that cannot answer is a warning, not a refusal', () => {
-    const root = repository('dist/*\n!dist/dev/\n');
+  test('git that cannot answer inside a work tree stops synth, saying what git said and what to do', () => {
+    const root = repository();
+    const badConfig = join(root, 'bad.gitconfig');
+    writeFileSync(badConfig, '[core\n');
+    const folder = join(root, 'dist', 'dev');
+    expect(() => synth(root, 'dev', { GIT_CONFIG_GLOBAL: badConfig })).toThrow(new RegExp(
+      `^dev: git could not say whether it would commit the plain Secrets synth writes to ${escape(folder)}/ \\(git: bad config line 1 in file ` +
+      `${escape(badConfig)}\\)\\. To synthesize, mend what git names, or run synth outside the git work tree, or use the sealed or external secret backend for dev$`));
+  });
+
+  test('a bad global config outside any work tree is no reason to refuse', () => {
+    const root = project();
     const badConfig = join(root, 'bad.gitconfig');
     writeFileSync(badConfig, '[core\n');
     const { warnings } = synth(root, 'dev', { GIT_CONFIG_GLOBAL: badConfig });
-    expect(warnings).toContainEqual(expect.stringMatching(/^dev: could not ask git whether it would commit the plain Secrets in .*dist\/dev\/ \(.*bad config line 1.*\); make sure it does not$/));
+    expect(warnings.filter((warning) => /git/.test(warning))).toEqual([]);
+  });
+
+  // git refuses a repository another user owns unless told to trust it; only root can make one here.
+  (process.getuid?.() === 0 ? test : test.skip)('a repository git does not trust stops synth, with the safe.directory line to fix it', () => {
+    const root = repository();
+    chownRecursive(root, 65534);
+    expect(() => synth(root, 'dev', { HOME: root })).toThrow(
+      `(git: detected dubious ownership in repository at '${root}'). To synthesize, trust the repository ` +
+      `(git config --global --add safe.directory ${root}), or run synth outside the git work tree`);
   });
 
   test('npm run synth refuses with one message and leaves dist/ as it was', () => {

@@ -222,10 +222,9 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
       return manifestFileNames(written).filter((_, index) => SECRET_KINDS.has(written[index].kind)).map((name) => `${environment}/${name}`);
     });
     const answer = filesGitWouldCommit(outdir, secretFiles, options.processEnv);
-    for (const { environment, warnings } of synthesized) {
-      const { problem, warning } = refuseSecretsGitWouldCommit(join(outdir, environment), environment, answerFor(answer, environment));
+    for (const { environment } of synthesized) {
+      const { problem } = refuseSecretsGitWouldCommit(join(outdir, environment), environment, answerFor(answer, environment));
       if (problem) problems.push(problem);
-      if (warning) warnings.push(warning);
     }
   }
   failOn(problems);
@@ -316,9 +315,14 @@ function sameObjectProblems(environment: string, chart: Chart, objects: readonly
  * .gitignore, or the file already tracked) is refused; sealed and external environments write no
  * such file, and then git is not even asked. Outside a work tree there is nothing to check.
  */
-function refuseSecretsGitWouldCommit(folder: string, environment: string, answer: GitAnswer): { problem?: string; warning?: string } {
+function refuseSecretsGitWouldCommit(folder: string, environment: string, answer: GitAnswer): { problem?: string } {
   if (answer.kind === 'failed') {
-    return { warning: `${environment}: could not ask git whether it would commit the plain Secrets in ${folder}/ (${answer.reason}); make sure it does not` };
+    // Fail closed: in a work tree, a git that cannot answer might commit the values.
+    const trust = `git config --global --add safe.directory ${answer.workTree ?? '<the repository>'}`;
+    const fix = /dubious ownership/.test(answer.reason) ? `trust the repository (${trust})`
+      : /not installed/.test(answer.reason) ? 'install git' : 'mend what git names';
+    return { problem: `${environment}: git could not say whether it would commit the plain Secrets synth writes to ${folder}/ ` +
+      `(git: ${answer.reason}). To synthesize, ${fix}, or run synth outside the git work tree, or use the sealed or external secret backend for ${environment}` };
   }
   if (answer.kind === 'outside' || answer.wouldCommit.length === 0) return {};
   const tracked = answer.tracked;
