@@ -20,6 +20,12 @@ export interface EnvironmentSettings {
    */
   readonly requireRegistryCredentials: boolean;
   /**
+   * Whether the environment's secrets file is committed and holds only fake values (dev): its
+   * hash key may be short, and no other environment may use it.
+   * @default false: the hash key needs 32 bytes, its own to the environment, committed nowhere
+   */
+  readonly fakeSecrets?: boolean;
+  /**
    * How the environment's secrets reach the cluster (see lib/secret-backend.ts); the variable
    * TASK_API_SECRET_BACKEND overrides it.
    * @default 'plain'
@@ -66,6 +72,7 @@ export const ENVIRONMENTS: Readonly<Record<string, EnvironmentSettings>> = {
     replicas: 1,
     resources: SMALL,
     requireRegistryCredentials: false,
+    fakeSecrets: true,
   },
   staging: {
     namespace: 'task-api-staging',

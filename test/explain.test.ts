@@ -86,7 +86,7 @@ describe('rendering', () => {
     const lines = renderContainer(taskApi(synthDev()), PLAIN);
     expect(lines[0]).toBe('dev: Deployment task-api, container task-api (namespace task-api-dev)');
     expect(lines).toContainEqual(expect.stringMatching(/^LOG_LEVEL=debug {2}# \S*dev\.env:2 \(environment\) via ConfigMap task-api-config-[0-9a-z]{10}; overrides \S*defaults\.env:3 \(defaults\)$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^DATABASE_PASSWORD=<secret, 26 bytes> {2}# /));
+    expect(lines).toContainEqual(expect.stringMatching(/^DATABASE_PASSWORD=<secret> {2}# /));
     expect(lines).toContain('KUBERNETES_SERVICE_HOST=<cluster IP>  # link variable of Service kubernetes, set by the cluster');
     // enableServiceLinks is off: the namespace's own Service injects nothing.
     expect(lines.join('\n')).not.toContain('TASK_API_SERVICE_HOST');
@@ -96,17 +96,17 @@ describe('rendering', () => {
 
   test('terminal output: aligned columns in colour, and NO_COLOR keeps the alignment only', () => {
     const coloured = renderContainer(taskApi(synthDev()), TERMINAL);
-    expect(coloured.join('\n')).toMatch(/\x1b\[35m<secret, 26 bytes>\x1b\[0m/);
+    expect(coloured.join('\n')).toMatch(/\x1b\[35m<secret>\x1b\[0m/);
     const plain = renderContainer(taskApi(synthDev()), outputFor(true, { NO_COLOR: '1' }));
     expect(plain.join('\n')).not.toMatch(/\x1b\[/);
     const valueAt = plain[1].indexOf('VALUE');
     const line = (key: string) => plain.find((l) => l.trimStart().startsWith(`${key} `))!;
     expect(line('LOG_LEVEL').indexOf('debug')).toBe(valueAt);
-    expect(line('DATABASE_PASSWORD').indexOf('<secret, 26 bytes>')).toBe(valueAt);
+    expect(line('DATABASE_PASSWORD').indexOf('<secret>')).toBe(valueAt);
     expect(line('REQUEST_TIMEOUT_MS').indexOf('30000')).toBe(valueAt);
   });
 
-  test('the comparison shows per key whether environments agree, differ or lack it, secrets masked', () => {
+  test('the comparison shows per key whether environments agree, differ or lack it; secrets masked and never compared', () => {
     const envDir = committedEnvDir();
     appendFileSync(join(envDir, 'staging.env'), 'ONLY_STAGING=yes\n');
     for (const environment of ['staging', 'production']) {
@@ -118,22 +118,22 @@ describe('rendering', () => {
     expect(lines).toEqual([
       'Deployment task-api, container task-api, across staging, production',
       'API_BASE_URL: staging=https://staging.api.example.com production=https://api.example.com  # differs',
-      'DATABASE_PASSWORD: staging=<secret> production=<secret>  # differs',
+      'DATABASE_PASSWORD: staging=<secret> production=<secret>  # secret, not compared',
       'ENABLE_METRICS: staging=true production=true  # same',
       'LOG_LEVEL: staging=debug production=warning  # differs',
       'MAX_CONNECTIONS: staging=100 production=200  # differs',
       'NODE_ENV: staging=production production=production  # same',
       'ONLY_STAGING: staging=yes production=—  # missing in production',
-      'OPENAI_API_KEY: staging=<secret> production=<secret>  # same',
-      'REDIS_URL: staging=<secret> production=<secret>  # differs',
+      'OPENAI_API_KEY: staging=<secret> production=<secret>  # secret, not compared',
+      'REDIS_URL: staging=<secret> production=<secret>  # secret, not compared',
       'REQUEST_TIMEOUT_MS: staging=30000 production=30000  # same',
-      'WEBHOOK_SECRET: staging=<secret> production=<secret>  # differs',
+      'WEBHOOK_SECRET: staging=<secret> production=<secret>  # secret, not compared',
     ]);
   });
 });
 
 describe('npm run explain (build/bin/explain.js)', () => {
-  const CANARIES = ['fake-canary-database-password-7f3a', 'fake-canary-openai-key-91bd', 'fake-canary-github-token-22c8', 'fake-canary-hash-key-0e41'];
+  const CANARIES = ['fake-canary-database-password-7f3a', 'fake-canary-openai-key-91bd', 'fake-canary-github-token-22c8', 'fake-canary-hash-key-0e41-long-enough-for-32-bytes'];
 
   function canaryProject(): string {
     const root = project();
@@ -143,7 +143,7 @@ describe('npm run explain (build/bin/explain.js)', () => {
         DATABASE_PASSWORD: CANARIES[0],
         OPENAI_API_KEY: CANARIES[1],
         GITHUB_TOKEN: CANARIES[2],
-        TASK_API_HASH_KEY: CANARIES[3],
+        TASK_API_HASH_KEY: `${CANARIES[3]}-${environment}`,
       });
     }
     writeFileSync(join(root, 'env', 'dev.secrets.env'), [
@@ -156,7 +156,11 @@ describe('npm run explain (build/bin/explain.js)', () => {
   test('never prints a secret value, nor its base64, for every environment', () => {
     const result = runBuilt('bin/explain.js', canaryProject(), { TASK_API_ENV: 'all' });
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain(`DATABASE_PASSWORD=<secret, ${CANARIES[0].length} bytes>`);
+    expect(result.stdout).toContain('DATABASE_PASSWORD=<secret>  # ');
+    expect(result.stdout).not.toMatch(/bytes>/);
+    // dev's committed fake value reused in staging and production: the one warning says why it matters.
+    expect(result.out).toContain("warning: production: DATABASE_PASSWORD holds the same value in dev, staging and production: " +
+      "dev's secrets are committed to the repository: treat the value as public and replace it");
     expect(result.stdout).toContain('Deployment task-api, container task-api, across dev, staging, production');
     for (const canary of CANARIES) {
       for (const form of [canary, canary.slice(0, 16), Buffer.from(canary).toString('base64').slice(0, 16)]) expect(result.out).not.toContain(form);

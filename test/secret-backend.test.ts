@@ -361,7 +361,7 @@ describe('npm run synth with a secret backend', () => {
     OPENAI_API_KEY: 'fake-canary-openai-Wk3v',
     REDIS_URL: 'redis://:fake-canary-redis-Jp5t@redis:6379/0',
     WEBHOOK_SECRET: 'fake-canary-webhook-Hm2r',
-    TASK_API_HASH_KEY: 'fake-canary-hash-key-Qy7n',
+    TASK_API_HASH_KEY: 'fake-canary-hash-key-Qy7n-long-enough-for-32-bytes',
     GITHUB_USERNAME: 'fake-canary-user-Bd4s',
     GITHUB_TOKEN: 'fake-canary-token-Xc9u',
   };

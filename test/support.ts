@@ -27,7 +27,7 @@ export function fakeSecrets(environment: string): Record<string, string> {
     OPENAI_API_KEY: `fake-${environment}-openai-api-key`,
     REDIS_URL: `redis://:fake-${environment}-redis-password@redis:6379/0`,
     WEBHOOK_SECRET: `fake-${environment}-webhook-secret`,
-    TASK_API_HASH_KEY: `fake-${environment}-hash-key`,
+    TASK_API_HASH_KEY: `fake-${environment}-hash-key-for-tests-only-0123456789`,
     GITHUB_USERNAME: 'fake-github-user',
     GITHUB_TOKEN: `fake-${environment}-github-token`,
   };

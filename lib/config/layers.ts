@@ -29,6 +29,8 @@ export interface ResolvedLayers {
   readonly secrets: readonly ResolvedValue[];
   /** Key of the HMAC over the Secret data. */
   readonly hashKey: string;
+  /** Where the hash key came from: `file:line` or `$TASK_API_HASH_KEY` ('' with `secretsInCluster`). */
+  readonly hashKeyAt: string;
   /** Registry credentials, when given. */
   readonly registry?: { readonly username: string; readonly password: string };
   /** The secrets-layer keys (synth-only ones included) whose value came from the process environment. */
@@ -145,6 +147,7 @@ export function resolveLayers(
       config: sortByKey([...config.values()]),
       secrets: [],
       hashKey: '',
+      hashKeyAt: '',
       fromProcessEnv: [],
       warnings,
       externalSecretKeys: keys,
@@ -205,6 +208,7 @@ export function resolveLayers(
     config: sortByKey([...config.values()]),
     secrets: secretValues,
     hashKey: secretLayer.get(HASH_KEY_VARIABLE)!.value,
+    hashKeyAt: secretLayer.get(HASH_KEY_VARIABLE)!.source.at,
     registry: username && password ? { username, password } : undefined,
     fromProcessEnv: [...secretLayer.values()].filter((v) => v.source.layer === 'process-env').map((v) => v.key),
     warnings,

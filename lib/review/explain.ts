@@ -101,9 +101,9 @@ function layerOverrides(origin: VarOrigin, layerValue: LayerLookup): string[] {
   return (layerValue(ref, key)?.overrides ?? []).map(describeSource);
 }
 
-/** A value as it may be shown: secrets never, only their size. */
+/** A value as it may be shown: a secret never, nor anything derived from it (its size included). */
 function displayValue(v: EffectiveVar): string {
-  if (v.secret) return v.value === undefined ? '<secret>' : `<secret, ${Buffer.byteLength(v.value)} bytes>`;
+  if (v.secret) return '<secret>';
   return v.value ?? v.template ?? '';
 }
 
@@ -130,7 +130,8 @@ export function renderContainer(explanation: ContainerExplanation, out: Output):
 /**
  * A key-by-environment table of the same container across environments: values (secrets
  * masked), and whether they are the same everywhere, differ, or are missing somewhere. Secrets
- * are compared in memory; only "same" or "differs" is shown. Service link variables are left out:
+ * are not compared here: "same" or "differs" would say something of their values in every log
+ * that holds this output. Two environments that share a secret get synth's warning instead. Service link variables are left out:
  * their values are the cluster's.
  */
 export function renderComparison(explanations: readonly ContainerExplanation[], out: Output): string[] {
@@ -147,10 +148,11 @@ export function renderComparison(explanations: readonly ContainerExplanation[], 
     for (const name of names) {
       const cells = environments.map((env) => byEnvironment.get(env)?.get(name));
       const missing = environments.filter((_, i) => !cells[i]);
-      const status = missing.length > 0 ? `missing in ${missing.join(', ')}` : agreement(environments, cells as ExplainedVar[]);
-      const shown = cells.map((c) => (c ? (c.secret ? '<secret>' : displayValue(c)) : '—'));
+      const status = missing.length > 0 ? `missing in ${missing.join(', ')}`
+        : cells.some((c) => c!.secret) ? 'secret, not compared' : agreement(environments, cells as ExplainedVar[]);
+      const shown = cells.map((c) => (c ? displayValue(c) : '—'));
       if (out.aligned) {
-        table.add([name, ...shown.map((s, i) => out.value(s, cells[i]?.secret ?? false)), status === 'same' ? out.dim(status) : out.warn(status)]);
+        table.add([name, ...shown.map((s, i) => out.value(s, cells[i]?.secret ?? false)), status === 'same' || status === 'secret, not compared' ? out.dim(status) : out.warn(status)]);
       } else {
         lines.push(`${name}: ${environments.map((env, i) => `${env}=${quoteIfNeeded(shown[i])}`).join(' ')}  # ${status}`);
       }

@@ -1,8 +1,11 @@
 import { ApiObject, App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
+import { existsSync } from 'fs';
 import { join } from 'path';
 import { byCodeUnits } from '../config/content-hash';
-import { readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from '../config/layers';
+import { HASH_KEY_VARIABLE, readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from '../config/layers';
+import { readEnvFile } from '../config/env-file';
+import { hashKeyProblems, HashKeyUse } from '../config/hash-key';
 import { clientSideApplyWarnings, GuardRailExceptions } from '../config/guard-rails';
 import { LayeredConfig } from '../constructs/layered-config';
 import { loosestPodSecurityLevel, podSecurityLabels, PodSecurityLevel } from '../constructs/pod-security';
@@ -173,6 +176,8 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     }
   }
   if (names.length > 1) problems.push(...sharedProcessSecrets(contexts.map((c) => c.layers)), ...sharedSealingCertificate(backendChoices));
+  problems.push(...weakHashKeys(contexts, environments, options.envDir));
+  const sharedSecrets = sharedSecretValueWarnings(contexts);
   failOn(problems);
 
   const synthesized = contexts.map((context) => {
@@ -184,7 +189,8 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     // SealedSecrets or ExternalSecrets, which may be committed.
     const retention = retainVersions(previous, withoutNoise(chart.toJson()), { carryPlainSecrets: context.secretBackend.name === 'plain' });
     const objects = retention.objects;
-    const warnings = [...context.layers.warnings, ...clientSideApplyWarnings(context.environment, objects, context.layers)];
+    const warnings = [...context.layers.warnings, ...clientSideApplyWarnings(context.environment, objects, context.layers),
+      ...(sharedSecrets.get(context.environment) ?? [])];
     if (retention.droppedForSize.length > 0) {
       warnings.push(`${context.environment}: ${retention.droppedForSize.map((ref) => `${ref.kind} ${ref.name}`).join(', ')} left out: ` +
         `the earlier config versions kept for rollback would exceed ${RETAINED_BYTES_LIMIT / 1024 / 1024} MiB, so the oldest revisions can no longer be rolled back to`);
@@ -392,6 +398,65 @@ function refuseGitTrackedFolder(folder: string, environment: string): void {
       `${environment}: ${folder}/ holds SealedSecrets or ExternalSecrets (it may be committed to git); plain ` +
       `Secrets written there would put secret values in it. Use that environment's backend, or delete ${folder}/ first.`);
   }
+}
+
+/**
+ * The hash key of every real environment in this run (one with secrets of its own, not dev's
+ * committed fakes, and a backend that hashes values) against hashKeyProblems: long enough, in no
+ * committed file (the fake environments' secrets files, any `.example`), and its own, compared with
+ * the other environments of this run and with the secrets files of those not in it.
+ */
+function weakHashKeys(contexts: readonly EnvironmentContext[], environments: Readonly<Record<string, EnvironmentSettings>>, envDir: string): string[] {
+  const inRun = new Map(contexts.filter((c) => c.layers.hashKey !== '')
+    .map((c) => [c.environment, { environment: c.environment, value: c.layers.hashKey, at: c.layers.hashKeyAt }]));
+  const fromFile = (environment: string, file: string): HashKeyUse[] => {
+    const path = join(envDir, file);
+    if (!existsSync(path)) return [];
+    try {
+      const entry = readEnvFile(path, { sensitive: true }).find((e) => e.key === HASH_KEY_VARIABLE && e.value !== '');
+      return entry ? [{ environment, value: entry.value, at: `${entry.file}:${entry.line}` }] : [];
+    } catch {
+      return []; // That environment's own synth reports its file.
+    }
+  };
+  const names = Object.keys(environments);
+  const committed = names.flatMap((name) => [
+    ...(environments[name].fakeSecrets ? fromFile(name, `${name}.secrets.env`) : []),
+    ...fromFile(name, `${name}.secrets.env.example`),
+  ]);
+  const real = names.filter((name) => !environments[name].fakeSecrets);
+  const others = real.flatMap((name) => inRun.has(name) ? [inRun.get(name)!] : fromFile(name, `${name}.secrets.env`));
+  return [...inRun.values()].filter((use) => !environments[use.environment].fakeSecrets)
+    .flatMap((use) => hashKeyProblems(use, committed, others));
+}
+
+/**
+ * A secret that two environments of this run hold with one value: a compromise of the one (staging,
+ * say) reaches the other. Compared in memory, only when both values are at hand (so never in a
+ * run without secrets, such as a pull request's plan); the warning names the key and the
+ * environments, never anything of the value, and goes to the last environment of each group.
+ */
+function sharedSecretValueWarnings(contexts: readonly EnvironmentContext[]): Map<string, string[]> {
+  const warnings = new Map<string, string[]>();
+  const keys = [...new Set(contexts.flatMap((c) => c.layers.secrets.map((v) => v.key)))].sort(byCodeUnits);
+  for (const key of keys) {
+    const byValue = new Map<string, EnvironmentContext[]>();
+    for (const context of contexts) {
+      const held = context.layers.secrets.find((v) => v.key === key);
+      if (held && held.value !== '') byValue.set(held.value, [...(byValue.get(held.value) ?? []), context]);
+    }
+    for (const group of byValue.values()) {
+      if (group.length < 2) continue;
+      const names = group.map((c) => c.environment);
+      const fake = group.filter((c) => c.settings.fakeSecrets).map((c) => c.environment);
+      const last = names[names.length - 1];
+      const risk = fake.length > 0
+        ? `${fake.join(' and ')}'s secrets are committed to the repository: treat the value as public and replace it`
+        : `a compromise of one reaches the others: give each environment its own`;
+      warnings.set(last, [...(warnings.get(last) ?? []), `${last}: ${key} holds the same value in ${names.slice(0, -1).join(', ')} and ${last}: ${risk}`]);
+    }
+  }
+  return warnings;
 }
 
 /** Throws one error holding every problem, each once (defaults.env is shared by all environments). */
