@@ -2,7 +2,7 @@ import { ENVIRONMENTS, selectEnvironments } from './lib/environments';
 import { REGISTRY_TOKEN_VARIABLE } from './lib/config/layers';
 import { outputFolder, recoverInterruptedSwap, writeEnvironment } from './lib/synth/output';
 import { EnvironmentBuilder, environmentFiles, synthEnvironments } from './lib/synth/pipeline';
-import { failureLines } from './lib/terminal';
+import { failureLines, visible } from './lib/terminal';
 import { parseSynthArguments, synthToStdout } from './lib/synth/stdout';
 
 /**
@@ -13,8 +13,8 @@ import { parseSynthArguments, synthToStdout } from './lib/synth/stdout';
  */
 export function main(
   processEnv: Readonly<Record<string, string | undefined>>,
-  log = console.log,
-  fail = console.error,
+  log = (line: string) => console.log(visible(line)),
+  fail = (line: string) => console.error(visible(line)),
   args: readonly string[] = [],
   build?: EnvironmentBuilder,
 ): number {

@@ -31,6 +31,31 @@ export function outputFor(isTTY: boolean, processEnv: Readonly<Record<string, st
   };
 }
 
+/**
+ * Characters a reader does not plainly see: controls but the newline, format characters (zero
+ * width, bidi, BOM, tags), line and paragraph separators, spaces other than U+0020, default
+ * ignorables (variation selectors, fillers), private-use, unassigned and lone surrogate code
+ * points. The program's own colour codes are matched first and kept.
+ */
+// eslint-disable-next-line no-control-regex
+const NOT_PLAINLY_VISIBLE = /\x1b\[[0-9;]*m|[^\P{Cc}\n]|[^\P{Zs} ]|[\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}\p{Default_Ignorable_Code_Point}]/gu;
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\t': '\\t', '\r': '\\r' };
+
+/**
+ * `text` with every character a reader would not plainly see written as an escape (`\u200B`,
+ * `\t`, `\u{E0001}`), so that `in\u200Bfo` never reads as `info`: in a terminal and in a pipe
+ * alike, for every line a command prints about values (not for manifests, which --stdout prints
+ * as written).
+ */
+export function visible(text: string): string {
+  return text.replace(NOT_PLAINLY_VISIBLE, (match) => {
+    if (match.length > 1 && match.startsWith('\x1b[')) return match;
+    if (SHORT_ESCAPES[match]) return SHORT_ESCAPES[match];
+    const code = match.codePointAt(0)!;
+    return code <= 0xffff ? `\\u${code.toString(16).toUpperCase().padStart(4, '0')}` : `\\u{${code.toString(16).toUpperCase()}}`;
+  });
+}
+
 /** Rows of cells, padded so the columns line up (colour codes do not count as width). */
 export class Columns {
   private readonly rows: string[][] = [];
@@ -53,7 +78,7 @@ export class Columns {
 
 function visibleWidth(text: string): number {
   // eslint-disable-next-line no-control-regex
-  return [...text.replace(/\x1b\[[0-9;]*m/g, '')].length;
+  return [...visible(text).replace(/\x1b\[[0-9;]*m/g, '')].length;
 }
 
 /** What a command needs from the outside world. */
@@ -65,8 +90,8 @@ export interface CommandIO {
 }
 
 export const STANDARD_IO: CommandIO = {
-  out: (l) => console.log(l),
-  err: (l) => console.error(l),
+  out: (l) => console.log(visible(l)),
+  err: (l) => console.error(visible(l)),
   // Read when asked, not when this module loads (which may be at startup-snapshot build time).
   get isTTY() {
     return Boolean(process.stdout.isTTY);

@@ -234,9 +234,43 @@ describe('characters that would not reach the cluster as they look', () => {
     }
   });
 
-  test('tab, no-break spaces, zero-width and other format characters are accepted in values', () => {
-    const value = 'a\tb\u00a0c\u200bd\u200de\ufefff\u00adg\u200eh';
+  test('tab and spaces other than U+0020 are accepted in values (escaped wherever they are shown)', () => {
+    const value = 'a\tb\u00a0c\u3000d\u034fe';
     expect(parseEnvFile(`A=${value}`, 'f.env')[0].value).toBe(value);
+  });
+
+  test.each([
+    ['200B', 'ZERO WIDTH SPACE'], ['200C', 'ZERO WIDTH NON-JOINER'], ['200D', 'ZERO WIDTH JOINER'], ['200E', 'LEFT-TO-RIGHT MARK'],
+    ['200F', 'RIGHT-TO-LEFT MARK'], ['2060', 'WORD JOINER'], ['00AD', 'SOFT HYPHEN'], ['061C', 'ARABIC LETTER MARK'],
+    ['FEFF', 'ZERO WIDTH NO-BREAK SPACE (a byte order mark inside a line)'], ['E0001', 'LANGUAGE TAG'], ['E0041', ''],
+  ])('the format character U+%s in a value stops synth, naming file, line, key and code point', (codePoint, name) => {
+    const character = String.fromCodePoint(parseInt(codePoint, 16));
+    const expected = `f.env:2: LOG_LEVEL: the line holds U+${codePoint}${name ? ` ${name}` : ''}, a format character that editors, diffs and terminals do not show`;
+    expect(() => parseEnvFile(`A=1\nLOG_LEVEL=in${character}fo\n`, 'f.env')).toThrow(expected);
+    expect(() => parseEnvFile(`A=1\nLOG_LEVEL='in${character}fo'\n`, 'f.env')).toThrow(expected);
+  });
+
+  test('a format character on a later line of a quoted value names that line', () => {
+    expect(() => parseEnvFile('A=1\nB="one\ntw\u200Bo"\n', 'f.env')).toThrow(/^f\.env:3: B: the line holds U\+200B ZERO WIDTH SPACE/);
+  });
+
+  test('a zero width joiner inside an emoji sequence is accepted in a ConfigMap layer, never in a secrets file', () => {
+    const value = 'team 👩\u200D💻 and 👨🏽\u200D🚀';
+    expect(parseEnvFile(`GREETING=${value}`, 'f.env')[0].value).toBe(value);
+    expect(() => parseEnvFile(`GREETING=${value}`, 'f.secrets.env', { sensitive: true, knownKeys: ['GREETING'] }))
+      .toThrow(/^f\.secrets\.env:1: GREETING: the line holds U\+200D ZERO WIDTH JOINER, .*Delete it$/);
+    expect(() => parseEnvFile('GREETING=a\u200Db', 'f.env')).toThrow(/U\+200D ZERO WIDTH JOINER/);
+  });
+
+  test('a secret value holding a format character is never shown in the message', () => {
+    let message = '';
+    try {
+      parseEnvFile('DATABASE_PASSWORD=fake-\u200Bsecret-9d1e\n', 'f.secrets.env', { sensitive: true, knownKeys: ['DATABASE_PASSWORD'] });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^f\.secrets\.env:1: DATABASE_PASSWORD: the line holds U\+200B ZERO WIDTH SPACE/);
+    expect(message).not.toContain('fake-');
   });
 });
 

@@ -35,8 +35,8 @@ const WORDS = [
   '.5_0', '-.inf', '.NaN', '08', '+12', '2001-12-14', '2001-12-14t21:59:43.10-05:00', '2001-1-2', '<<', '=', '-', '?',
   ':', '|', '>', '@x', '%x', '!x', '&x', '*x', '3f2a9c', '1.2.3', '0.', '-0', '\t', ' x', 'x ', '#x', 'x #y',
 ];
-/** Characters env files refuse (lib/env-file.ts): YAML must still carry them from elsewhere. */
-const REFUSED_IN_ENV_FILES = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069\uFFFE\uFFFF]/;
+/** Characters env files refuse (lib/env-file.ts), format characters (Cf) among them: YAML must still carry them from elsewhere. */
+const REFUSED_IN_ENV_FILES = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u2028\u2029\p{Cf}\uFFFE\uFFFF]/u;
 
 const pieces = fc.array(fc.constantFrom(...PIECES), { maxLength: 12 }).map((p) => p.join(''));
 const anyText = fc.string({ unit: 'binary', maxLength: 20 });
@@ -159,9 +159,10 @@ describe('what synth writes, every reader reads as kubectl does', () => {
     }), { numRuns: 3, endOnFailure: true });
   });
 
-  test('the generated values cover tabs, quotes, backslashes, "#", edge spaces, YAML 1.1 words, format characters and long lines', () => {
+  test('the generated values cover tabs, quotes, backslashes, "#", edge spaces, YAML 1.1 words, odd spaces and long lines, and no format character (env files refuse them)', () => {
     const values = fc.sample(singleLine, { numRuns: 2000, seed: 1 });
-    for (const wanted of ['\t', '"', "'", '\\', '#', '\u200b', '\ufeff', '\u200e', '\u{e0001}']) expect(values.some((v) => v.includes(wanted))).toBe(true);
+    for (const wanted of ['\t', '"', "'", '\\', '#', '\u00a0', '\u3000', '\u034f', '\ue000']) expect(values.some((v) => v.includes(wanted))).toBe(true);
+    expect(values.some((v) => /\p{Cf}/u.test(v))).toBe(false);
     for (const word of ['yes', 'on', 'y', 'N', '0755', '0o17', '1:20', '~', 'null', '<<', '=']) expect(values).toContain(word);
     expect(values.some((v) => v !== v.trim())).toBe(true);
     expect(values.some((v) => v.length > 1000)).toBe(true);

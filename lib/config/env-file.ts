@@ -44,6 +44,23 @@ const NON_CHARACTER = /[\uFFFE\uFFFF]/;
 const LINE_BREAK_CHARACTER = /[\r\u0085\u2028\u2029]/;
 const BIDI_CONTROL = /[\u202A-\u202E\u2066-\u2069]/;
 /**
+ * Format characters (Unicode category Cf: zero-width space, joiners, bidi marks, word joiner, soft
+ * hyphen, a BOM inside a line, tag characters…) show as nothing, or change nothing visible, in an
+ * editor, a diff or a terminal: `in\u200Bfo` reads `info`, and the pods get something else. One
+ * exception, in ConfigMap layers only: U+200D ZERO WIDTH JOINER between two pictographs, which is
+ * how emoji sequences are written (a family, a profession) and shows as the one glyph it makes.
+ */
+const FORMAT_CHARACTER = /\p{Cf}/gu;
+const EMOJI_JOINER = /(?<=\p{Extended_Pictographic}[\u{FE0F}\u{1F3FB}-\u{1F3FF}]?)\u200D(?=\p{Extended_Pictographic})/gu;
+/** Names of the format characters most often met, for messages; others are named by category. */
+const FORMAT_CHARACTER_NAMES: Readonly<Record<number, string>> = {
+  0x00ad: 'SOFT HYPHEN', 0x061c: 'ARABIC LETTER MARK', 0x180e: 'MONGOLIAN VOWEL SEPARATOR',
+  0x200b: 'ZERO WIDTH SPACE', 0x200c: 'ZERO WIDTH NON-JOINER', 0x200d: 'ZERO WIDTH JOINER',
+  0x200e: 'LEFT-TO-RIGHT MARK', 0x200f: 'RIGHT-TO-LEFT MARK', 0x2060: 'WORD JOINER',
+  0x2061: 'FUNCTION APPLICATION', 0x2062: 'INVISIBLE TIMES', 0x2063: 'INVISIBLE SEPARATOR', 0x2064: 'INVISIBLE PLUS',
+  0xfeff: 'ZERO WIDTH NO-BREAK SPACE (a byte order mark inside a line)', 0xe0001: 'LANGUAGE TAG',
+};
+/**
  * Keys that JavaScript objects on the way to YAML cannot carry: objects drop `__proto__`, and
  * cdk8s's resolver takes an own `constructor` for the object's type.
  */
@@ -130,7 +147,7 @@ export function parseEnvFile(text: string, file: string, options: EnvFileOptions
     for (let at = firstLine; at <= i; at++) {
       const problem = CONTROL_CHARACTER.test(lines[at]) ? 'a control character (such as NUL, a lone carriage return or NEL, U+0085)'
         : NON_CHARACTER.test(lines[at]) ? 'U+FFFE or U+FFFF, which YAML does not allow'
-          : displayProblem(lines[at]);
+          : displayProblem(lines[at]) ?? formatCharacterProblem(lines[at], options.sensitive ?? false);
       if (problem) throw new Error(`${file}:${at + 1}: ${label}: the line holds ${problem}`);
     }
 
@@ -162,6 +179,23 @@ function displayProblem(line: string): string | undefined {
     return 'a bidirectional override or isolate (U+202A-U+202E, U+2066-U+2069), which makes the line display as other text';
   }
   return undefined;
+}
+
+/** The first format character of the line that FORMAT_CHARACTER refuses, described with its code point and name. */
+function formatCharacterProblem(line: string, sensitive: boolean): string | undefined {
+  const allowed = sensitive ? line : line.replace(EMOJI_JOINER, '');
+  const found = allowed.match(FORMAT_CHARACTER);
+  if (!found) return undefined;
+  const code = found[0].codePointAt(0)!;
+  const name = FORMAT_CHARACTER_NAMES[code];
+  const where = sensitive ? '' : ' (a zero width joiner is accepted between two emoji, in ConfigMap layers)';
+  return `${codePointLabel(code)}${name ? ` ${name}` : ''}, a format character that editors, diffs and terminals do not show: ` +
+    `a reviewer would read another value than the one deployed. Delete it${where}`;
+}
+
+/** `U+200B`: a code point as Unicode writes it. */
+export function codePointLabel(code: number): string {
+  return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /**
