@@ -92,7 +92,8 @@ export function withoutPlaceholders(fresh: readonly any[], previous: readonly an
       (object.metadata?.name?.endsWith(`-${UNKNOWN_SUFFIX}`) ? earlierVersion(object, { namespace: object.metadata.namespace, base: versionBase(object.metadata.name) }, previous) : undefined);
     return earlier ? withEarlierValues(object, earlier) : object;
   });
-  const notCompared = objects.filter((o) => VALUE_KINDS.has(o.kind)).map((o) => ({ kind: o.kind, name: o.metadata?.name, namespace: o.metadata?.namespace }));
+  const notCompared = objects.filter((o) => VALUE_KINDS.has(o.kind)).map((o) => ({ kind: o.kind, name: o.metadata?.name, namespace: o.metadata?.namespace }))
+    .sort((a, b) => `${a.kind} ${a.name}`.localeCompare(`${b.kind} ${b.name}`));
   return { objects, notCompared };
 }
 
