@@ -47,10 +47,20 @@ function exampleKeys(environment: string): string[] {
     .split('\n').map((line) => /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(line)?.[1]).filter((key): key is string => key !== undefined);
 }
 
-/** Every GitHub secret as a workflow passes it when it is not set: an empty string. */
-function unsetSecrets(job: string): Record<string, string> {
-  return Object.fromEntries(Object.keys(workflow.jobs[job].env).filter((key) => key !== 'TASK_API_ENV').map((key) => [key, '']));
+/** A job's step, by name. */
+function step(job: string, name: string): any {
+  return workflow.jobs[job].steps.find((s: any) => s.name === name);
 }
+
+/** Every GitHub secret as the Synthesize step gets it when it is not set: an empty string. */
+function unsetSecrets(): Record<string, string> {
+  return Object.fromEntries(Object.keys(step('render', 'Synthesize').env).map((key) => [key, '']));
+}
+
+/** Jobs a pull request can trigger: every job not limited to pushes. */
+const pullRequestJobs = Object.keys(workflow.jobs).filter((job) => workflow.jobs[job].if !== "github.event_name == 'push'");
+/** What hands a job a credential: a secret, the job's GitHub token, or an environment (which holds secrets). */
+const CREDENTIAL = /\bsecrets\.|\bgithub\.token\b|\bsecrets\[/;
 
 describe('the GitHub Actions workflow', () => {
   test('is valid against the workflow schema (@action-validator/core)', () => {
@@ -62,27 +72,70 @@ describe('the GitHub Actions workflow', () => {
     expect(validateWorkflow(broken).errors).not.toEqual([]);
   });
 
-  test('pull requests run npm ci and npm test, and plan every environment; main renders every environment', () => {
+  test('pull requests run npm ci and npm test, and plan every environment without secrets; main renders every environment', () => {
     expect(Object.keys(workflow.on)).toEqual(['pull_request', 'push']);
     expect(workflow.on.push.branches).toEqual(['main']);
-    expect(workflow.permissions).toEqual({ contents: 'read' });
     const runs = (job: string) => workflow.jobs[job].steps.map((s: any) => s.run).filter(Boolean);
     expect(workflow.jobs.test.if).toBe("github.event_name == 'pull_request'");
     expect(runs('test')).toEqual(['npm ci', 'npm test']);
     expect(workflow.jobs.plan.if).toBe("github.event_name == 'pull_request'");
     expect(workflow.jobs.plan.strategy.matrix.environment).toEqual(Object.keys(ENVIRONMENTS));
+    expect(stepScript('plan', 'Plan')).toContain('npm run --silent plan -- --no-secrets');
     expect(workflow.jobs.render.if).toBe("github.event_name == 'push'");
     expect(workflow.jobs.render.strategy.matrix.environment).toEqual(Object.keys(ENVIRONMENTS));
+    expect(pullRequestJobs).toEqual(['test', 'plan']);
+  });
+
+  test('least privilege: nothing by default, each job only what it needs', () => {
+    expect(workflow.permissions).toEqual({});
+    expect(workflow.jobs.test.permissions).toEqual({ contents: 'read' });
+    expect(workflow.jobs.plan.permissions).toEqual({ contents: 'read' });
     expect(workflow.jobs.render.permissions).toEqual({ contents: 'write' });
   });
 
-  test.each(['plan', 'render'])('%s gets every secret an environment can need from GitHub secrets, and holds no value', (job) => {
-    const env = workflow.jobs[job].env;
+  test.each(pullRequestJobs)('%s, which a pull request triggers, gets no secret, no token and no GitHub environment', (job) => {
+    expect(JSON.stringify(workflow.jobs[job])).not.toMatch(CREDENTIAL);
+    expect(workflow.jobs[job].environment).toBeUndefined();
+  });
+
+  test('no secret at workflow or job level', () => {
+    expect(JSON.stringify(workflow.env ?? {})).not.toMatch(CREDENTIAL);
+    for (const job of Object.values<any>(workflow.jobs)) expect(JSON.stringify(job.env ?? {})).not.toMatch(CREDENTIAL);
+  });
+
+  test('secrets reach only the step that synthesizes, the token only the step that pushes; never checkout, npm ci or tests', () => {
+    for (const [name, job] of Object.entries<any>(workflow.jobs)) {
+      for (const s of job.steps) {
+        const text = JSON.stringify(s);
+        if (/\bnpm (ci|test|install)\b/.test(s.run ?? '') || /actions\/(checkout|setup-node)@/.test(s.uses ?? '')) {
+          expect({ job: name, step: s.run ?? s.uses, credential: CREDENTIAL.test(text) }).toEqual({ job: name, step: s.run ?? s.uses, credential: false });
+        }
+        if (/\bsecrets\./.test(text)) expect(`${name}/${s.name}`).toBe('render/Synthesize');
+        if (/\bgithub\.token\b/.test(text)) expect(`${name}/${s.name}`).toBe('render/Commit');
+      }
+    }
+    expect(stepScript('render', 'Synthesize')).not.toMatch(/\bgit (commit|push|pull)\b/);
+    expect(step('render', 'Commit').if).toBe("steps.synthesize.outputs.commit == 'true'");
+  });
+
+  test('checkout keeps no credentials in .git/config', () => {
+    const checkouts = Object.values<any>(workflow.jobs).flatMap((job) => job.steps).filter((s: any) => /^actions\/checkout@/.test(s.uses ?? ''));
+    expect(checkouts).toHaveLength(3);
+    for (const checkout of checkouts) expect(checkout.with['persist-credentials']).toBe(false);
+  });
+
+  test('every action is pinned by a full commit SHA, its release beside it', () => {
+    const uses = workflowText.split('\n').filter((line) => /^\s*(- )?uses:/.test(line));
+    expect(uses.length).toBeGreaterThan(0);
+    for (const line of uses) expect(line).toMatch(/uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+  });
+
+  test('Synthesize gets every secret an environment can need from GitHub secrets, and holds no value', () => {
+    const env = step('render', 'Synthesize').env;
     const needed = new Set(Object.keys(ENVIRONMENTS).flatMap(exampleKeys));
     for (const key of [...needed, 'TASK_API_HASH_KEY', 'GITHUB_USERNAME', 'GITHUB_TOKEN']) expect(Object.keys(env)).toContain(key);
-    expect(env.TASK_API_ENV).toBe('${{ matrix.environment }}');
-    for (const [key, value] of Object.entries(env)) {
-      if (key === 'TASK_API_ENV') continue;
+    expect(workflow.jobs.render.env.TASK_API_ENV).toBe('${{ matrix.environment }}');
+    for (const value of Object.values(env)) {
       // GitHub reserves secret names starting with GITHUB_ (secrets.GITHUB_TOKEN is its own token).
       expect(value).toMatch(/^\$\{\{ secrets\.(?!GITHUB_)[A-Z][A-Z0-9_]* \}\}$/);
     }
@@ -123,14 +176,16 @@ describe('the workflow steps, run', () => {
       if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
     });
 
-    test('changes (exit 1) pass the job, and the plan lands in the job summary', () => {
+    test.each(Object.keys(ENVIRONMENTS))('%s: planned with no secret in the environment; changes (exit 1) pass the job, and the plan lands in the job summary', (environment) => {
       const file = summary();
-      // dev with every GitHub secret unset: its committed fake secrets file is used.
-      const result = runStep(stepScript('plan', 'Plan'), repo, { ...unsetSecrets('plan'), TASK_API_ENV: 'dev', GITHUB_STEP_SUMMARY: file });
-      expect(result.stdout).toContain('dev: dist/dev/ does not exist yet: every object is new');
+      const result = runStep(stepScript('plan', 'Plan'), repo, { TASK_API_ENV: environment, GITHUB_STEP_SUMMARY: file });
+      expect(result.stderr).not.toContain('plan failed');
+      expect(result.stdout).toContain(`${environment}: dist/${environment}/ does not exist yet: every object is new`);
+      expect(result.stdout).toContain(`${environment}: planned without secret values (--no-secrets)`);
       expect(result.status).toBe(0);
-      expect(readFileSync(file, 'utf8')).toContain('### plan: dev\n```\n');
+      expect(readFileSync(file, 'utf8')).toContain(`### plan: ${environment}\n\`\`\`\n`);
       expect(readFileSync(file, 'utf8')).toContain('+ Deployment task-api');
+      expect(readFileSync(file, 'utf8')).toContain('+ Secret task-api-secrets-<suffix from the values>');
     });
 
     test('an error (exit 2) fails the job', () => {
@@ -138,7 +193,7 @@ describe('the workflow steps, run', () => {
       const before = readFileSync(envFile);
       appendFileSync(envFile, 'NOT A SETTING\n');
       try {
-        const result = runStep(stepScript('plan', 'Plan'), repo, { ...unsetSecrets('plan'), TASK_API_ENV: 'dev', GITHUB_STEP_SUMMARY: summary() });
+        const result = runStep(stepScript('plan', 'Plan'), repo, { TASK_API_ENV: 'dev', GITHUB_STEP_SUMMARY: summary() });
         expect(result.stderr).toMatch(/plan failed: .*dev\.env:\d+/);
         expect(result.status).toBe(2);
       } finally {
@@ -146,7 +201,7 @@ describe('the workflow steps, run', () => {
       }
     });
 
-    test('prints no secret, in the log or the summary', () => {
+    test('uses no secret even when the runner has some, and prints none, in the log or the summary', () => {
       const file = summary();
       const secrets = fakeSecrets('staging');
       const result = runStep(stepScript('plan', 'Plan'), repo, { ...secrets, TASK_API_ENV: 'staging', GITHUB_STEP_SUMMARY: file });
@@ -167,13 +222,29 @@ describe('the workflow steps, run', () => {
     expect(run({ TASK_API_SECRET_BACKEND: 'vault' })).toMatchObject({ status: 1, stdout: '', stderr: expect.stringContaining('TASK_API_SECRET_BACKEND must be one of') });
   });
 
-  describe('Synthesize and commit', () => {
+  describe('Synthesize, then Commit', () => {
     const head = () => git(origin, 'rev-parse', 'main');
+    const PUSH_TOKEN = 'fake-push-token-4c1d';
+
+    /**
+     * The render job's last two steps as the runner runs them: Synthesize with the secrets, then,
+     * when it set the output commit=true, Commit with the push token and none of the secrets.
+     */
+    function render(env: Record<string, string>) {
+      const output = join(mkdtempSync(join(tmpdir(), 'task-api-output-')), 'output');
+      writeFileSync(output, '');
+      const synthesized = runStep(stepScript('render', 'Synthesize'), repo, { ...env, GITHUB_OUTPUT: output });
+      if (synthesized.status !== 0 || !/^commit=true$/m.test(readFileSync(output, 'utf8'))) return synthesized;
+      const secretKeys = Object.keys(step('render', 'Synthesize').env);
+      const commitEnv = Object.fromEntries(Object.entries(env).filter(([key]) => !secretKeys.includes(key)));
+      const committed = runStep(stepScript('render', 'Commit'), repo, { ...commitEnv, PUSH_TOKEN });
+      return { status: committed.status, stdout: synthesized.stdout + committed.stdout, stderr: synthesized.stderr + committed.stderr, out: synthesized.out + committed.out };
+    }
 
     test('commits the folder of an external environment once, byte for byte what synth writes; unchanged inputs commit nothing', () => {
       const before = head();
-      const env = { ...unsetSecrets('render'), TASK_API_ENV: 'dev', TASK_API_SECRET_BACKEND: 'external' };
-      const first = runStep(stepScript('render', 'Synthesize and commit'), repo, env);
+      const env = { ...unsetSecrets(), TASK_API_ENV: 'dev', TASK_API_SECRET_BACKEND: 'external' };
+      const first = render(env);
       expect(first.status).toBe(0);
       const after = head();
       expect(git(origin, 'rev-list', '--count', `${before}..${after}`)).toBe('1');
@@ -194,7 +265,7 @@ describe('the workflow steps, run', () => {
       }
       expect(objectsOfFiles(join(checkout, 'c', 'dist', 'dev')).map((o) => o.kind)).not.toContain('Secret');
 
-      const second = runStep(stepScript('render', 'Synthesize and commit'), repo, env);
+      const second = render(env);
       expect(second.status).toBe(0);
       expect(second.stdout).toContain('dev: dist/dev/ unchanged');
       expect(head()).toBe(after);
@@ -203,19 +274,19 @@ describe('the workflow steps, run', () => {
     test('a sealed environment is committed once: a second run keeps every ciphertext, so nothing changes', () => {
       const before = head();
       const env = { ...fakeSecrets('staging'), TASK_API_ENV: 'staging', TASK_API_SECRET_BACKEND: 'sealed' };
-      expect(runStep(stepScript('render', 'Synthesize and commit'), repo, env).status).toBe(0);
+      expect(render(env).status).toBe(0);
       const after = head();
       expect(git(origin, 'diff', '--name-only', before, after)).toMatch(/^dist\/staging\/2-sealedsecret-task-api-secrets-[a-z0-9]{10}\.yaml$/m);
-      const second = runStep(stepScript('render', 'Synthesize and commit'), repo, env);
+      const second = render(env);
       expect(second.stdout).toContain('staging: dist/staging/ unchanged');
       expect(second.status).toBe(0);
       expect(head()).toBe(after);
-      for (const value of Object.values(fakeSecrets('staging'))) expect(second.out).not.toContain(value);
+      for (const value of [...Object.values(fakeSecrets('staging')), PUSH_TOKEN]) expect(second.out).not.toContain(value);
     });
 
     test('a plain environment is neither synthesized nor committed', () => {
       const before = head();
-      const result = runStep(stepScript('render', 'Synthesize and commit'), repo, { ...unsetSecrets('render'), TASK_API_ENV: 'production' });
+      const result = render({ ...unsetSecrets(), TASK_API_ENV: 'production' });
       expect(result.status).toBe(0);
       expect(result.stdout).toContain('production: plain secret backend, dist/production/ would hold Secrets: not synthesized, not committed');
       expect(existsSync(join(repo, 'dist', 'production'))).toBe(false);
@@ -224,8 +295,8 @@ describe('the workflow steps, run', () => {
 
     test('a folder .gitignore still ignores is an error, not a forced add', () => {
       const before = head();
-      const result = runStep(stepScript('render', 'Synthesize and commit'), repo,
-        { ...unsetSecrets('render'), TASK_API_ENV: 'production', TASK_API_SECRET_BACKEND: 'external' });
+      const result = render(
+        { ...unsetSecrets(), TASK_API_ENV: 'production', TASK_API_SECRET_BACKEND: 'external' });
       expect(result.status).toBe(1);
       expect(result.stdout).toContain('::error::dist/production/ is ignored by .gitignore: add the line !dist/production/ to commit it');
       expect(head()).toBe(before);

@@ -1,10 +1,12 @@
+import { spawnSync } from 'child_process';
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { synthEnvironments } from '../lib/synth/pipeline';
 import { readManifests } from '../lib/synth/output';
 import { planEnvironment, renderPlan } from '../lib/review/plan';
 import { outputFor } from '../lib/terminal';
-import { folderState, project, runBuilt, writeSecretsFile } from './cli-support';
+import { BUILD_DIR, folderState, project, runBuilt, writeSecretsFile } from './cli-support';
+import { testController } from './sealing-controller';
 import { addDevSecret, committedEnvDir, fakeSecrets, findObject, findVersion } from './support';
 
 const PLAIN = outputFor(false, {});
@@ -195,5 +197,95 @@ describe('npm run plan (build/bin/plan.js)', () => {
     expect(runBuilt('bin/plan.js', root, { CDK8S_OUTDIR: 'out' }).status).toBe(0);
     rmSync(join(root, 'out', 'dev', '3-service-task-api.yaml'));
     expect(runBuilt('bin/plan.js', root, { CDK8S_OUTDIR: 'out' }).stdout).toContain('  + Service task-api');
+  });
+});
+
+describe('npm run plan -- --no-secrets (a pull request\'s plan: no secret at all)', () => {
+  /** build/bin/plan.js --no-secrets in `root`, with nothing but PATH and `env` in its environment. */
+  const planWithoutSecrets = (root: string, env: Record<string, string> = {}) => {
+    const result = spawnSync(process.execPath, [join(BUILD_DIR, 'bin', 'plan.js'), '--no-secrets'], { cwd: root, env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr, out: result.stdout + result.stderr };
+  };
+  // (stderr is not asserted empty: under load, asking git can warn with EPIPE, lib/synth/git.ts.)
+  const canary = 'fake-canary-secret-value-7f3a';
+  /** Every form of a value that must not show: as written, its start, its base64. */
+  const forms = (value: string) => [value, value.slice(0, 12), Buffer.from(value).toString('base64').slice(0, 16)];
+
+  test('a plain environment synthesized with its secrets plans no changes, and says its values were not compared', () => {
+    const root = project();
+    writeSecretsFile(root, 'staging', { ...fakeSecrets('staging'), DATABASE_PASSWORD: canary });
+    expect(runBuilt('main.js', root, { TASK_API_ENV: 'staging' }).status).toBe(0);
+    // The secrets file is gone, as in CI: the plan needs none, nor the hash key or registry token.
+    rmSync(join(root, 'env', 'staging.secrets.env'));
+    const result = planWithoutSecrets(root, { TASK_API_ENV: 'staging' });
+    expect(result.status).toBe(0);
+    const secretName = readManifests(join(root, 'dist', 'staging')).find((o) => o.kind === 'Secret' && o.metadata.name.startsWith('task-api-secrets-'))!.metadata.name;
+    expect(result.stdout).toContain('staging: planned without secret values (--no-secrets): Secrets are compared by key names only (the keys of env/staging.secrets.env.example)');
+    expect(result.stdout).toContain(`  values not compared: Secret task-api-registry, Secret ${secretName}`);
+    expect(result.stdout).toContain('staging: no changes but possibly secret values');
+    // Not a false change from the placeholders: no Secret, hashed name or checksum/secret shows.
+    expect(result.stdout).not.toMatch(/^ {2}[+~-] /m);
+    expect(result.stdout).not.toContain('checksum/secret"]');
+    for (const form of [...Object.values(fakeSecrets('staging')).flatMap(forms), ...forms(canary), 'placeholder']) expect(result.out).not.toContain(form);
+  });
+
+  test('reads no secrets file and no secret variable: a changed value cannot show, a broken secrets file does not matter', () => {
+    const root = project();
+    expect(runBuilt('main.js', root).status).toBe(0);
+    writeFileSync(join(root, 'env', 'dev.secrets.env'), `NOT A LINE\nDATABASE_PASSWORD=${canary}\n`);
+    const result = planWithoutSecrets(root, { DATABASE_PASSWORD: canary, TASK_API_HASH_KEY: canary });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('dev: no changes but possibly secret values');
+    for (const form of forms(canary)) expect(result.out).not.toContain(form);
+  });
+
+  test('ConfigMaps and workloads are compared in full; a key the .example adds is a new Secret version whose name the values decide', () => {
+    const root = project();
+    expect(runBuilt('main.js', root).status).toBe(0);
+    const before = readManifests(join(root, 'dist', 'dev'));
+    const oldSecret = findVersion(before, 'Secret', 'task-api-secrets').metadata.name;
+    writeFileSync(join(root, 'env', 'dev.env'), readFileSync(join(root, 'env', 'dev.env'), 'utf8').replace('LOG_LEVEL=debug', 'LOG_LEVEL=trace'));
+    const configOnly = planWithoutSecrets(root);
+    expect(configOnly.status).toBe(1);
+    // What a plan with the values says, but for its first lines: the same comparison.
+    const withValues = runBuilt('bin/plan.js', root);
+    expect(configOnly.stdout.split('\n').slice(2)).toEqual(withValues.stdout.split('\n'));
+    expect(configOnly.stdout).toMatch(/^ {6}data: changed LOG_LEVEL "debug" → "trace"$/m);
+    expect(configOnly.stdout).not.toContain('checksum/secret"]');
+
+    appendFileSync(join(root, 'env', 'dev.secrets.env.example'), 'NEW_KEY=\n');
+    const newKey = planWithoutSecrets(root);
+    expect(newKey.status).toBe(1);
+    expect(newKey.stdout).toContain(`  + Secret task-api-secrets-<suffix from the values>: new version of ${oldSecret}\n      data: added NEW_KEY\n`);
+    expect(newKey.stdout).toContain(`      Secret task-api-secrets: new version task-api-secrets-<suffix from the values> (was ${oldSecret}): added NEW_KEY`);
+    expect(newKey.stdout).toMatch(/checksum\/secret"\]: "hmac-sha256:[0-9a-f]{12}…" → "\(computed from the secret values at synth\)"$/m);
+    expect(newKey.stdout).not.toMatch(/changed DATABASE_PASSWORD|placeholder/);
+  });
+
+  test('a sealed environment: its committed SealedSecrets show no false change, and no ciphertext or fingerprint is made up', () => {
+    const root = project();
+    writeFileSync(join(root, 'env', 'staging.sealing-cert.pem'), testController().certificatePem);
+    const env = { TASK_API_ENV: 'staging', TASK_API_SECRET_BACKEND: 'sealed' };
+    expect(runBuilt('main.js', root, { ...env, ...fakeSecrets('staging') }).status).toBe(0);
+    const result = planWithoutSecrets(root, env);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/values not compared: SealedSecret task-api-registry, SealedSecret task-api-secrets-[0-9a-z]{10}\n/);
+    expect(result.stdout).toContain('staging: no changes but possibly secret values');
+  });
+
+  test('an external environment plans exactly as with the values: none passes through synth', () => {
+    const root = project();
+    const env = { TASK_API_ENV: 'production', TASK_API_SECRET_BACKEND: 'external' };
+    expect(runBuilt('main.js', root, env).status).toBe(0);
+    appendFileSync(join(root, 'env', 'production.secrets.env.example'), 'NEW_KEY=\n');
+    const result = planWithoutSecrets(root, env);
+    expect(result.stdout).toBe(runBuilt('bin/plan.js', root, env).stdout);
+    expect(result.stdout).not.toContain('values not compared');
+    expect(result.stdout).toContain('ExternalSecret task-api-secrets');
+  });
+
+  test('an unknown argument exits 2 and plans nothing', () => {
+    const result = spawnSync(process.execPath, [join(BUILD_DIR, 'bin', 'plan.js'), '--no-secret'], { cwd: project(), env: { PATH: process.env.PATH! }, encoding: 'utf8' });
+    expect(result).toMatchObject({ status: 2, stdout: '', stderr: 'plan failed: unknown argument "--no-secret": plan takes --no-secrets\n' });
   });
 });

@@ -217,22 +217,28 @@ export function resolveLayers(
 
 /**
  * Reads an environment's env files from `envDir` (see LayerInputs for which). With
- * `secretsInCluster` (the external backend) the secrets file is not even read: synth needs none.
+ * `secretsInCluster` (the external backend) or `withoutSecretValues` the secrets file is not even
+ * read: synth needs none.
  */
 export function readLayerInputs(
   envDir: string,
   environment: string,
-  options: Pick<LayerInputs, 'requireRegistryCredentials' | 'exceptions' | 'secretsInCluster'>,
+  options: Pick<LayerInputs, 'requireRegistryCredentials' | 'exceptions' | 'secretsInCluster'> & {
+    /** Read no secrets file (a plan without secret values): `secretsFile` is then undefined. @default false */
+    readonly withoutSecretValues?: boolean;
+  },
 ): LayerInputs {
+  const { withoutSecretValues, ...layerOptions } = options;
   const secretsPath = join(envDir, `${environment}.secrets.env`);
   const examplePath = `${secretsPath}.example`;
   const defaults = readEnvFile(join(envDir, 'defaults.env'));
   const environmentFile = readEnvFile(join(envDir, `${environment}.env`));
   const example = existsSync(examplePath) ? readEnvFile(examplePath) : [];
   const knownKeys = [...example.map((entry) => entry.key), ...SYNTH_ONLY_KEYS];
-  const secretsFile = !options.secretsInCluster && existsSync(secretsPath) ? readEnvFile(secretsPath, { sensitive: true, knownKeys }) : undefined;
+  const secretsFile = !options.secretsInCluster && !withoutSecretValues && existsSync(secretsPath)
+    ? readEnvFile(secretsPath, { sensitive: true, knownKeys }) : undefined;
   return {
-    ...options,
+    ...layerOptions,
     environment,
     defaults,
     environmentFile,

@@ -8,6 +8,8 @@ import { synthEnvironments } from '../synth/pipeline';
 import { versionBase } from '../config/name-suffix';
 import { CONFIG_HISTORY_ANNOTATION, podConfigReferences } from '../synth/retention';
 import { contentNamedJobBase } from '../constructs/content-named-job';
+import { UNKNOWN_SUFFIX } from '../synth/placeholder-secrets';
+import { ObjectRef } from '../synth/retention';
 
 /** One changed field of a non-secret part of an object: `spec.replicas: 1 → 3`. */
 export interface FieldChange {
@@ -69,6 +71,12 @@ export interface EnvironmentPlan {
   readonly rollouts: readonly Rollout[];
   /** Changes that will not reach running pods by themselves. */
   readonly warnings: readonly string[];
+  /**
+   * Planned without secret values (--no-secrets): the Secrets and SealedSecrets compared by key
+   * names only, and where their keys come from.
+   * @default - planned with the values: everything compared
+   */
+  readonly withoutSecretValues?: { readonly notCompared: readonly ObjectRef[]; readonly keysFrom: string };
 }
 
 const DATA_KINDS = new Set(['ConfigMap', 'Secret']);
@@ -82,7 +90,13 @@ const RESTART_HASH_FIELD = /^spec\.template\.metadata\.annotations\["checksum\//
  * dist/, last synthesized and, presumably, applied). Pure. Secret values are compared decoded and
  * never leave this function: a Secret change lists key names only.
  */
-export function planEnvironment(environment: string, current: readonly any[], fresh: readonly any[], synthesizedBefore = true): EnvironmentPlan {
+export function planEnvironment(
+  environment: string,
+  current: readonly any[],
+  fresh: readonly any[],
+  synthesizedBefore = true,
+  withoutSecretValues?: EnvironmentPlan['withoutSecretValues'],
+): EnvironmentPlan {
   const before = new Map(current.map((o) => [identity(o), o]));
   const after = new Map(fresh.map((o) => [identity(o), o]));
   const changes: ObjectChange[] = [];
@@ -152,7 +166,7 @@ export function planEnvironment(environment: string, current: readonly any[], fr
     }
     rollouts.push({ workload: label, reasons, ...(replaced ? { replaces: `${replaced.kind} ${replaced.metadata.name}` } : {}) });
   }
-  return { environment, synthesizedBefore, changes: sortChanges(changes), rollouts, warnings };
+  return { environment, synthesizedBefore, changes: sortChanges(changes), rollouts, warnings, ...(withoutSecretValues ? { withoutSecretValues } : {}) };
 }
 
 type ConsumedRef = { kind: 'ConfigMap' | 'Secret'; name: string };
@@ -335,10 +349,25 @@ function hasChanges(plan: EnvironmentPlan): boolean {
 
 /** The report of one environment's plan. */
 export function renderPlan(plan: EnvironmentPlan, folder: string, out: Output): string[] {
+  const lines = planLines(plan, folder, out);
+  // A versioned Secret whose keys changed: its new name comes from the values, which this plan has not.
+  return plan.withoutSecretValues ? lines.map((line) => line.split(`-${UNKNOWN_SUFFIX}`).join('-<suffix from the values>')) : lines;
+}
+
+function planLines(plan: EnvironmentPlan, folder: string, out: Output): string[] {
   const lines: string[] = [];
   if (!plan.synthesizedBefore) lines.push(out.warn(`${plan.environment}: ${folder}/ does not exist yet: every object is new`));
+  const unseen = plan.withoutSecretValues?.notCompared ?? [];
+  if (unseen.length > 0) {
+    lines.push(out.warn(`${plan.environment}: planned without secret values (--no-secrets): Secrets are compared by key names only ` +
+      `(the keys of ${plan.withoutSecretValues!.keysFrom}); a changed value, and the new Secret name, checksum/secret and ` +
+      'rollout it brings, cannot be seen without the values'));
+    lines.push(`  values not compared: ${unseen.map((ref) => `${ref.kind} ${ref.name}`).join(', ')}`);
+  }
   if (!hasChanges(plan)) {
-    lines.push(`${plan.environment}: no changes (${folder}/ matches a fresh synthesis)`);
+    lines.push(unseen.length > 0
+      ? `${plan.environment}: no changes but possibly secret values (${folder}/ matches a fresh synthesis in all that can be compared without them)`
+      : `${plan.environment}: no changes (${folder}/ matches a fresh synthesis)`);
     return lines;
   }
   lines.push(out.bold(`${plan.environment}: ${folder}/ → fresh synthesis`));
@@ -368,13 +397,24 @@ export function renderPlan(plan: EnvironmentPlan, folder: string, out: Output): 
 }
 
 
+/** Plan's one flag: build every environment without any secret value (a pull request's CI job). */
+export const NO_SECRETS_FLAG = '--no-secrets';
+
+/** Reads plan's arguments; anything it does not know is an error. */
+export function parsePlanArguments(args: readonly string[]): { readonly withoutSecretValues: boolean } {
+  const unknown = args.filter((arg) => arg !== NO_SECRETS_FLAG);
+  if (unknown.length > 0) throw new Error(`unknown argument ${unknown.map((arg) => JSON.stringify(arg)).join(', ')}: plan takes ${NO_SECRETS_FLAG}`);
+  return { withoutSecretValues: args.includes(NO_SECRETS_FLAG) };
+}
+
 /**
  * `npm run plan`: for the environments in TASK_API_ENV, what a fresh synthesis would change
  * against `$CDK8S_OUTDIR/<environment>/` (default dist), which it never writes. Exit codes as
  * `kubectl diff`: 0 no changes, 1 changes, 2 an error.
  */
-export function main(processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO): number {
+export function main(processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO, args: readonly string[] = []): number {
   try {
+    const { withoutSecretValues } = parsePlanArguments(args);
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
     const outdir = outputFolder(processEnv);
     const out = outputFor(io.isTTY, processEnv);
@@ -383,15 +423,16 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, i
       throw new Error(`the output folder ${outdir} cannot be used: it is not a folder`);
     }
     // With outdir, sealed environments keep their unchanged ciphertexts, as synth would.
-    const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir });
+    const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir, withoutSecretValues });
     // The same warnings synth prints: a reviewer (or CI) reading the plan sees a typo key too.
     for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) io.err(`warning: ${warning}`);
-    for (const { environment, objects, carried } of synthesized) {
+    for (const { environment, objects, carried, secretsNotCompared } of synthesized) {
       const folder = join(outdir, environment);
       const before = existsSync(folder) && statSync(folder).isDirectory();
       // What synth would write: the new objects and the earlier versions it carries forward.
       const written = [...objects, ...carried.flatMap((file) => file.objects)];
-      const plan = planEnvironment(environment, before ? readManifests(folder) : [], written, before);
+      const plan = planEnvironment(environment, before ? readManifests(folder) : [], written, before,
+        withoutSecretValues ? { notCompared: secretsNotCompared, keysFrom: join('env', `${environment}.secrets.env.example`) } : undefined);
       renderPlan(plan, folder, out).forEach((line) => io.out(line));
       changed ||= hasChanges(plan);
     }

@@ -21,6 +21,7 @@ import { withoutNoise } from './noise';
 import { kindsInFolder, ManifestFile, manifestFileNames, manifestFiles, SECRET_KINDS } from './output';
 import { ObjectRef, OutputFile, readOutputFiles, RETAINED_BYTES_LIMIT, Retention, retainVersions } from './retention';
 import { validateObjects } from './validate';
+import { placeholderInputs, withoutPlaceholders } from './placeholder-secrets';
 
 /**
  * The pipeline: env files → resolved layers (lib/config) → a secret backend per environment →
@@ -64,6 +65,15 @@ export interface SynthOptions {
   readonly outdir?: string;
   /** What each environment holds besides its Namespace. @default buildTaskApi */
   readonly build?: EnvironmentBuilder;
+  /**
+   * Synthesize without any secret value (`npm run plan -- --no-secrets`): no secrets file and no
+   * process variable is read for layer 3; each key of the `.example` and TASK_API_HASH_KEY get a
+   * placeholder, and what the placeholders decide (Secret data, hashed names, `checksum/secret`,
+   * ciphertexts) is taken from the earlier output or marked unknown (./placeholder-secrets.ts).
+   * The objects are for comparing only: never to be written.
+   * @default false
+   */
+  readonly withoutSecretValues?: boolean;
 }
 
 /** One environment, synthesized. */
@@ -90,6 +100,8 @@ export interface SynthesizedEnvironment {
   readonly warnings: string[];
   /** What the summary says about the environment besides its objects (never holding a value). */
   readonly notes: string[];
+  /** With `withoutSecretValues`: the Secrets and SealedSecrets whose values could not be compared. */
+  readonly secretsNotCompared: readonly ObjectRef[];
 }
 
 /** The default EnvironmentBuilder: the Task API, as the environment's settings describe it. */
@@ -157,16 +169,20 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
       const choice = chooseSecretBackend(name, settings, options.processEnv, options.envDir);
       backendChoices.set(name, choice);
       if (choice.kind === 'plain' && options.outdir) refuseGitTrackedFolder(join(options.outdir, name), name);
+      // Read once: the sealed backend keeps its ciphertexts from it, retention its versions.
+      const previous = options.outdir ? readOutputFiles(join(options.outdir, name)) : [];
+      previousOutputs.set(name, previous);
+      const previousObjects = previous.flatMap((file) => file.objects);
+      const placeholders = options.withoutSecretValues === true && choice.kind !== 'external';
       const inputs = readLayerInputs(options.envDir, name, {
         requireRegistryCredentials: settings.requireRegistryCredentials,
         exceptions: options.exceptions ?? GUARD_RAIL_EXCEPTIONS,
         secretsInCluster: choice.kind === 'external',
+        withoutSecretValues: options.withoutSecretValues,
       });
-      const layers = resolveLayers(inputs, options.processEnv);
-      // Read once: the sealed backend keeps its ciphertexts from it, retention its versions.
-      const previous = options.outdir ? readOutputFiles(join(options.outdir, name)) : [];
-      previousOutputs.set(name, previous);
-      const secretBackend = loadSecretBackend(choice, { previousObjects: previous.flatMap((file) => file.objects), hashKey: layers.hashKey });
+      // Without secret values, no secret comes from the process environment either.
+      const layers = placeholders ? resolveLayers(placeholderInputs(inputs, previousObjects), {}) : resolveLayers(inputs, options.processEnv);
+      const secretBackend = loadSecretBackend(choice, { previousObjects, hashKey: layers.hashKey });
       contexts.push({ environment: name, settings, layers, secretBackend });
     } catch (error) {
       problems.push((error as Error).message);
@@ -185,9 +201,20 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     addNamespace(chart, context.settings.namespace);
     build(chart, context);
     const previous = previousOutputs.get(context.environment) ?? [];
+    const constructs = chart.node.findAll();
+    const layeredConfigs = constructs.filter((c): c is LayeredConfig => c instanceof LayeredConfig);
+    let built = withoutNoise(chart.toJson());
+    let secretsNotCompared: readonly ObjectRef[] = [];
+    if (options.withoutSecretValues && context.secretBackend.holdsValues) {
+      // Before retention, so that it sees the names the earlier output holds.
+      const placeholderSecrets = layeredConfigs.map((config) => ({
+        namespace: config.namespace, base: config.secretBaseName, name: config.secretName, restartHash: config.backendSecret.restartHash(),
+      }));
+      ({ objects: built, notCompared: secretsNotCompared } = withoutPlaceholders(built, previous.flatMap((file) => file.objects), placeholderSecrets));
+    }
     // Plain Secrets may only be carried where plain Secrets are written: never into a folder of
     // SealedSecrets or ExternalSecrets, which may be committed.
-    const retention = retainVersions(previous, withoutNoise(chart.toJson()), { carryPlainSecrets: context.secretBackend.name === 'plain' });
+    const retention = retainVersions(previous, built, { carryPlainSecrets: context.secretBackend.name === 'plain' });
     const objects = retention.objects;
     const warnings = [...context.layers.warnings, ...clientSideApplyWarnings(context.environment, objects, context.layers),
       ...(sharedSecrets.get(context.environment) ?? [])];
@@ -195,13 +222,13 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
       warnings.push(`${context.environment}: ${retention.droppedForSize.map((ref) => `${ref.kind} ${ref.name}`).join(', ')} left out: ` +
         `the earlier config versions kept for rollback would exceed ${RETAINED_BYTES_LIMIT / 1024 / 1024} MiB, so the oldest revisions can no longer be rolled back to`);
     }
-    const constructs = chart.node.findAll();
     const pullSecrets = constructs.filter((c): c is RegistryPullSecret => c instanceof RegistryPullSecret);
     return {
       environment: context.environment,
       layers: context.layers,
       chart,
-      layeredConfigs: constructs.filter((c): c is LayeredConfig => c instanceof LayeredConfig),
+      layeredConfigs,
+      secretsNotCompared,
       pullSecrets,
       objects,
       carried: retention.carried,
