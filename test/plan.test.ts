@@ -206,7 +206,6 @@ describe('npm run plan -- --no-secrets (a pull request\'s plan: no secret at all
     const result = spawnSync(process.execPath, [join(BUILD_DIR, 'bin', 'plan.js'), '--no-secrets'], { cwd: root, env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr, out: result.stdout + result.stderr };
   };
-  // (stderr is not asserted empty: under load, asking git can warn with EPIPE, lib/synth/git.ts.)
   const canary = 'fake-canary-secret-value-7f3a';
   /** Every form of a value that must not show: as written, its start, its base64. */
   const forms = (value: string) => [value, value.slice(0, 12), Buffer.from(value).toString('base64').slice(0, 16)];
@@ -227,6 +226,16 @@ describe('npm run plan -- --no-secrets (a pull request\'s plan: no secret at all
     expect(result.stdout).not.toMatch(/^ {2}[+~-] /m);
     expect(result.stdout).not.toContain('checksum/secret"]');
     for (const form of [...Object.values(fakeSecrets('staging')).flatMap(forms), ...forms(canary), 'placeholder']) expect(result.out).not.toContain(form);
+  });
+
+  test('every environment in one run: the placeholders are no shared hash key or shared secret', () => {
+    const root = project();
+    for (const environment of ['staging', 'production']) writeSecretsFile(root, environment);
+    expect(runBuilt('main.js', root, { TASK_API_ENV: 'all' }).status).toBe(0);
+    const result = planWithoutSecrets(root, { TASK_API_ENV: 'all' });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toBe('');
+    for (const environment of ['dev', 'staging', 'production']) expect(result.stdout).toContain(`${environment}: no changes but possibly secret values`);
   });
 
   test('reads no secrets file and no secret variable: a changed value cannot show, a broken secrets file does not matter', () => {

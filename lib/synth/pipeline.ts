@@ -192,8 +192,9 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     }
   }
   if (names.length > 1) problems.push(...sharedProcessSecrets(contexts.map((c) => c.layers)), ...sharedSealingCertificate(backendChoices));
-  problems.push(...weakHashKeys(contexts, environments, options.envDir));
-  const sharedSecrets = sharedSecretValueWarnings(contexts);
+  // Placeholders are one value everywhere: there is no key or secret of the user's to judge.
+  if (!options.withoutSecretValues) problems.push(...weakHashKeys(contexts, environments, options.envDir));
+  const sharedSecrets = options.withoutSecretValues ? new Map<string, string[]>() : sharedSecretValueWarnings(contexts);
   failOn(problems);
 
   const synthesized = contexts.map((context) => {
