@@ -60,10 +60,10 @@ describe('secretLooking', () => {
     expect(secretLooking('UPSTREAM_URL', value)).toBeUndefined();
   });
 
+  // No clock: a check that backtracks would take hours on these 1 MiB values (about 10^12 steps),
+  // a linear one milliseconds, so finishing at all within the test timeout is the proof, on any machine.
   test('a long value is checked in linear time', () => {
-    const started = Date.now();
     for (const value of ['v'.repeat(1024 * 1024), 'a://'.repeat(250_000), `a://:${':'.repeat(1024 * 1024)}`]) expect(secretLooking('BLOB', value)).toBeUndefined();
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
 
