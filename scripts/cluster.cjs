@@ -281,6 +281,13 @@ function certificate({ subject, issuer, key, serial, ca = false, serverNames = [
   return pki.certificateToPem(cert);
 }
 
+/** A random serial number whose first byte keeps DER's sign bit clear (Go refuses negative serials). */
+function positiveSerial() {
+  const bytes = crypto.randomBytes(8);
+  bytes[0] = (bytes[0] & 0x7f) | 0x40;
+  return bytes.toString('hex');
+}
+
 /** The cluster CA, the API server's serving certificate, client certificates, the service-account key pair. */
 function writePki(dir) {
   const pki = path.join(dir, 'pki');
@@ -293,7 +300,7 @@ function writePki(dir) {
   const leaf = (name, subject, options) => {
     const key = rsaKey();
     write(`${name}.key`, key.pem);
-    write(`${name}.crt`, certificate({ subject, issuer: ca, key, serial: crypto.randomBytes(8).toString('hex'), ...options }));
+    write(`${name}.crt`, certificate({ subject, issuer: ca, key, serial: positiveSerial(), ...options }));
   };
   leaf('apiserver', { cn: 'kube-apiserver' }, {
     serverNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
@@ -542,6 +549,7 @@ async function startAll(dir, state, bin, crds, started) {
   await waitFor('Reloader to answer /live', async () => (await get(`http://127.0.0.1:${reloaderPort}/live`))?.status === 200, { component: reloader });
 
   state.kubeconfig = adminKubeconfig;
+  state.kubectl = bin.kubectl;
   state.server = server;
   state.sealedSecretsCert = path.join(dir, 'sealed-secrets-cert.pem');
   writeState(dir, state);
@@ -598,6 +606,18 @@ async function watch(dir, parentPid) {
   }
 }
 
+/** Starts the watchdog for `parentPid` and records it in state.json, so that teardown stops it too. */
+function startWatchdog(dir, parentPid) {
+  const child = spawn(process.execPath, [__filename, 'watch', String(parentPid)], {
+    detached: true, stdio: 'ignore', env: { PATH: process.env.PATH, TASK_API_CLUSTER_DIR: dir },
+  });
+  child.unref();
+  const state = readState(dir);
+  state.components.push({ name: 'watchdog', pid: child.pid, binary: __filename, log: '' });
+  writeState(dir, state);
+  return child.pid;
+}
+
 async function main(argv) {
   const [command, ...rest] = argv;
   const dir = stateDir();
@@ -634,4 +654,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { up, down, status, stateDir, ensureAssets, readState, alive, ClusterError };
+module.exports = { up, down, status, stateDir, ensureAssets, readState, alive, startWatchdog, ClusterError };
