@@ -124,7 +124,7 @@ function cacheDir(goVersion) {
 }
 
 function goRun(args, dir, extraEnv = {}) {
-  const result = spawnSync('go', args, { cwd: path.join(MODULES_DIR, dir), encoding: 'utf8', env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly', ...extraEnv }, maxBuffer: 64 << 20 });
+  const result = spawnSync('go', args, { cwd: path.join(MODULES_DIR, dir), encoding: 'utf8', env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=readonly -buildvcs=false`.trim(), ...extraEnv }, maxBuffer: 64 << 20 });
   if (result.status !== 0) throw new ClusterError(`go ${args.join(' ')} (in scripts/cluster/${dir}) failed: ${(result.stderr || String(result.error)).trim()}`);
   return result.stdout;
 }
