@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { mkdtempSync } from 'fs';
+import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 
@@ -7,9 +7,12 @@ const CLUSTER = join(__dirname, '..', 'scripts', 'cluster.cjs');
 
 /** `npm run cluster -- <args>` with only Node on PATH: no Go. */
 function clusterWithoutGo(args: string[], env: Record<string, string> = {}) {
+  const stateDir = mkdtempSync(join(tmpdir(), 'task-api-cluster-'));
   const result = spawnSync(process.execPath, [CLUSTER, ...args], {
-    encoding: 'utf8', env: { PATH: dirname(process.execPath), HOME: tmpdir(), TASK_API_CLUSTER_DIR: mkdtempSync(join(tmpdir(), 'task-api-cluster-')), ...env },
+    encoding: 'utf8', env: { PATH: dirname(process.execPath), HOME: tmpdir(), TASK_API_CLUSTER_DIR: stateDir, ...env },
   });
+  rmSync(stateDir, { recursive: true, force: true });
+  for (const dir of Object.values(env)) rmSync(dir, { recursive: true, force: true });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
