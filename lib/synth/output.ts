@@ -27,6 +27,11 @@ const OTHER_KINDS_RANK = 5;
  */
 export const SECRET_KINDS = new Set(['Secret']);
 
+/** The mode of a file holding `objects`: owner-only when any of them holds secret material. */
+export function fileMode(objects: readonly any[]): number {
+  return objects.some((object) => SECRET_KINDS.has(object?.kind)) ? 0o600 : 0o644;
+}
+
 /** One file of an environment's output. */
 export interface ManifestFile {
   readonly name: string;
@@ -57,7 +62,7 @@ export function manifestFiles(objects: readonly any[]): ManifestFile[] {
     .map((object, index) => ({
       name: names[index],
       content: DOCUMENT_START + manifestYaml(object),
-      mode: SECRET_KINDS.has(object.kind) ? 0o600 : 0o644,
+      mode: fileMode([object]),
     }))
     .sort((a, b) => byCodeUnits(a.name, b.name));
 }

@@ -15,7 +15,7 @@ import { applySetProblems, pruneCommand } from './applyset';
 import { filesGitWouldCommit, GitAnswer } from './git';
 import { describeIdentity, identityOf, sharedIdentities } from './identity';
 import { withoutNoise } from './noise';
-import { kindsInFolder, ManifestFile, manifestFileNames, manifestFiles, SECRET_KINDS } from './output';
+import { fileMode, kindsInFolder, ManifestFile, manifestFileNames, manifestFiles, SECRET_KINDS } from './output';
 import { ObjectRef, OutputFile, readOutputFiles, RETAINED_BYTES_LIMIT, Retention, retainVersions } from './retention';
 import { validateObjects } from './validate';
 
@@ -120,7 +120,9 @@ export function taskApiProps(context: EnvironmentContext): TaskApiAppProps {
  * config versions carried forward for rollback. What synth writes and `--stdout` prints.
  */
 export function environmentFiles(synthesized: SynthesizedEnvironment): ManifestFile[] {
-  return [...manifestFiles(synthesized.objects), ...synthesized.carried].sort((a, b) => byCodeUnits(a.name, b.name));
+  // A carried file keeps its bytes, not its mode: one an older version wrote 0644 may hold a Secret.
+  const carried = synthesized.carried.map((file) => ({ name: file.name, content: file.content, mode: fileMode(file.objects) }));
+  return [...manifestFiles(synthesized.objects), ...carried].sort((a, b) => byCodeUnits(a.name, b.name));
 }
 
 /**
