@@ -4,6 +4,7 @@ import { CDK8S_CLI_SCRATCH, isCdk8sCliScratch, linkForCdk8sCli, outputFolder, re
 import { EnvironmentBuilder, environmentFiles, synthEnvironments } from './lib/synth/pipeline';
 import { failureLines } from './lib/terminal';
 import { parseSynthArguments, synthToStdout } from './lib/synth/stdout';
+import { helpText, isHelpRequest } from './lib/synth/commands';
 
 /**
  * `npm run synth` and `npx cdk8s synth`: synthesizes the environments in TASK_API_ENV
@@ -18,6 +19,11 @@ export function main(
   args: readonly string[] = [],
   build?: EnvironmentBuilder,
 ): number {
+  // Before anything is read: help needs no env file, variable or secret.
+  if (isHelpRequest(args)) {
+    helpText('synth').forEach((line) => log(line));
+    return 0;
+  }
   try {
     const command = parseSynthArguments(args);
     if (command.stdout) return synthToStdout(command, { processEnv, synthesize: (names, options) => synthEnvironments(names, { ...options, build }), err: fail });

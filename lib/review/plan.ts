@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'fs';
 import { join } from 'path';
 import { isDeepStrictEqual } from 'util';
 import { ENVIRONMENTS, selectEnvironments } from '../environments';
+import { helpText, isHelpRequest, refuseArguments } from '../synth/commands';
 import { CommandIO, failureLines, Output, outputFor, STANDARD_IO } from '../terminal';
 import { synthEnvironments } from '../synth/pipeline';
 import { versionBase } from '../config/name-suffix';
@@ -373,8 +374,14 @@ export function renderPlan(plan: EnvironmentPlan, folder: string, out: Output): 
  * against `$CDK8S_OUTDIR/<environment>/` (default dist), which it never writes. Exit codes as
  * `kubectl diff`: 0 no changes, 1 changes, 2 an error.
  */
-export function main(processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO): number {
+export function main(processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO, args: readonly string[] = []): number {
+  // Before anything is read: help needs no env file, variable or secret.
+  if (isHelpRequest(args)) {
+    helpText('plan').forEach((line) => io.out(line));
+    return 0;
+  }
   try {
+    refuseArguments('plan', args);
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
     const outdir = outputFolder(processEnv);
     const out = outputFor(io.isTTY, processEnv);
