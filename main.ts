@@ -1,9 +1,10 @@
 import { ENVIRONMENTS, selectEnvironments } from './lib/environments';
 import { REGISTRY_TOKEN_VARIABLE } from './lib/config/layers';
-import { outputFolder, recoverInterruptedSwap, writeEnvironment } from './lib/synth/output';
+import { CDK8S_CLI_SCRATCH, isCdk8sCliScratch, linkForCdk8sCli, outputFolder, recoverInterruptedSwap, writeEnvironment } from './lib/synth/output';
 import { EnvironmentBuilder, environmentFiles, synthEnvironments } from './lib/synth/pipeline';
 import { failureLines, visible } from './lib/terminal';
 import { parseSynthArguments, synthToStdout } from './lib/synth/stdout';
+import { helpText, isHelpRequest } from './lib/synth/commands';
 
 /**
  * `npm run synth` and `npx cdk8s synth`: synthesizes the environments in TASK_API_ENV
@@ -18,11 +19,18 @@ export function main(
   args: readonly string[] = [],
   build?: EnvironmentBuilder,
 ): number {
+  // Before anything is read: help needs no env file, variable or secret.
+  if (isHelpRequest(args)) {
+    helpText('synth').forEach((line) => log(line));
+    return 0;
+  }
   try {
     const command = parseSynthArguments(args);
     if (command.stdout) return synthToStdout(command, { processEnv, synthesize: (names, options) => synthEnvironments(names, { ...options, build }), err: fail });
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
     const outdir = outputFolder(processEnv);
+    // cdk8s-cli keeps the app's stdout to itself: the summary goes to stderr there.
+    if (isCdk8sCliScratch(processEnv)) log = fail;
     for (const name of names) recoverInterruptedSwap(outdir, name);
     const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir, build });
     for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) fail(`warning: ${warning}`);
@@ -30,6 +38,7 @@ export function main(
       const { environment, layers, layeredConfigs, pullSecrets, carried, notes } = result;
       const files = environmentFiles(result);
       const folder = writeEnvironment(outdir, environment, files);
+      if (isCdk8sCliScratch(processEnv)) linkForCdk8sCli(CDK8S_CLI_SCRATCH, outdir, environment, files);
       // One object per file, each name unique (writeEnvironment refuses otherwise), so the count
       // is the files in the folder; the earlier versions carried forward are named in the notes.
       const kept = carried.length === 0 ? '' : carried.length === 1 ? ' (1 of them an earlier config version kept for rollback)'

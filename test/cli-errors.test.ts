@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
+import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { folderState, project as committedProject, runBuilt } from './cli-support';
 import { addDevSecret } from './support';
@@ -117,5 +117,22 @@ describe('output', () => {
     appendFileSync(join(root, 'env', 'dev.env'), 'BROKEN\n');
     expect(run(root).status).toBe(1);
     expect(distState(root)).toEqual(before);
+  });
+
+  test('a carried Secret file written 0644 by an older version is 0600 after the next synth, like every Secret file', () => {
+    const root = project();
+    const folder = join(root, 'dist', 'dev');
+    const secretFiles = () => readdirSync(folder).filter((name) => /^kind: Secret$/m.test(readFileSync(join(folder, name), 'utf8')));
+    const [older] = secretFiles().filter((name) => name.startsWith('2-secret-task-api-secrets-'));
+    // What an older version of the project left behind.
+    for (const name of secretFiles()) chmodSync(join(folder, name), 0o644);
+    const secrets = join(root, 'env', 'dev.secrets.env');
+    writeFileSync(secrets, readFileSync(secrets, 'utf8').replace(`CANARY_SECRET=${CANARY}`, `CANARY_SECRET=${CANARY}-rotated`));
+    const result = run(root);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('kept for rollback');
+    expect(secretFiles()).toContain(older);
+    expect(secretFiles().length).toBeGreaterThan(1);
+    for (const name of secretFiles()) expect([name, statSync(join(folder, name)).mode & 0o777]).toEqual([name, 0o600]);
   });
 });

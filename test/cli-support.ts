@@ -21,8 +21,8 @@ export function writeSecretsFile(root: string, environment: string, secrets: Rec
 }
 
 /** Runs a compiled command (`main.js`, `bin/explain.js`, `bin/plan.js`) in `cwd`, as npm would. */
-export function runBuilt(script: string, cwd: string, env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [join(BUILD_DIR, script)], { cwd, env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' });
+export function runBuilt(script: string, cwd: string, env: Record<string, string> = {}, args: readonly string[] = []) {
+  const result = spawnSync(process.execPath, [join(BUILD_DIR, script), ...args], { cwd, env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, out: result.stdout + result.stderr };
 }
 

@@ -1,7 +1,7 @@
-import { ApiObject, Chart, Cron, Size, Testing } from 'cdk8s';
+import { ApiObject, Chart, Cron, JsonPatch, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { addNamespace, synthEnvironments } from '../lib/synth/pipeline';
-import { applyRestrictedPodSecurity, RestrictedPodSecurityOptions } from '../lib/constructs/pod-security';
+import { addNamespace, buildTaskApi, EnvironmentBuilder, synthEnvironments } from '../lib/synth/pipeline';
+import { applyRestrictedPodSecurity, podSecurityFindings, RestrictedPodSecurityOptions } from '../lib/constructs/pod-security';
 import { TaskApiApp, TaskApiAppProps } from '../lib/constructs/task-api-app';
 import { BASELINE_CONTROLS, podSecurityViolations, podTemplateOf, RESTRICTED_CONTROLS } from './pod-security-standard';
 import { committedEnvDir, fakeSecrets, findObject, testTaskApiProps } from './support';
@@ -42,32 +42,33 @@ function compliantPod(): any {
   };
 }
 
+// One breach per control, so that a control the checker forgot would show here.
+const breaches: [string, (pod: any) => void][] = [
+  ['HostProcess', (p) => { p.spec.securityContext.windowsOptions = { hostProcess: true }; }],
+  ['Host Namespaces', (p) => { p.spec.hostPID = true; }],
+  ['Privileged Containers', (p) => { p.spec.containers[0].securityContext.privileged = true; }],
+  ['Capabilities', (p) => { p.spec.containers[0].securityContext.capabilities.add = ['SYS_ADMIN']; }],
+  ['HostPath Volumes', (p) => { p.spec.volumes.push({ name: 'host', hostPath: { path: '/' } }); }],
+  ['Host Ports', (p) => { p.spec.containers[0].ports = [{ containerPort: 80, hostPort: 80 }]; }],
+  ['Host Probes / Lifecycle Hooks', (p) => { p.spec.containers[0].readinessProbe = { httpGet: { host: '10.0.0.1', port: 80 } }; }],
+  ['AppArmor', (p) => { p.spec.securityContext.appArmorProfile = { type: 'Unconfined' }; }],
+  ['SELinux', (p) => { p.spec.containers[0].securityContext.seLinuxOptions = { user: 'system_u' }; }],
+  ['/proc Mount Type', (p) => { p.spec.containers[0].securityContext.procMount = 'Unmasked'; }],
+  ['Seccomp', (p) => { p.spec.securityContext.seccompProfile = { type: 'Unconfined' }; }],
+  ['Sysctls', (p) => { p.spec.securityContext.sysctls = [{ name: 'kernel.msgmax', value: '1' }]; }],
+  ['Volume Types', (p) => { p.spec.volumes.push({ name: 'share', nfs: { server: 'nfs', path: '/' } }); }],
+  ['Privilege Escalation', (p) => { delete p.spec.containers[0].securityContext.allowPrivilegeEscalation; }],
+  ['Running as Non-root', (p) => { delete p.spec.securityContext.runAsNonRoot; }],
+  ['Running as Non-root user', (p) => { p.spec.containers[0].securityContext.runAsUser = 0; }],
+  ['Seccomp (restricted)', (p) => { delete p.spec.securityContext.seccompProfile; }],
+  ['Capabilities (restricted)', (p) => { p.spec.containers[0].securityContext.capabilities.add = ['CHOWN']; }],
+];
+
 describe('the test\'s own reading of the Pod Security Standards', () => {
   test('a pod written by hand to the restricted profile has no violations', () => {
     expect(podSecurityViolations(compliantPod())).toEqual([]);
   });
 
-  // One breach per control, so that a control the checker forgot would show here.
-  const breaches: [string, (pod: any) => void][] = [
-    ['HostProcess', (p) => { p.spec.securityContext.windowsOptions = { hostProcess: true }; }],
-    ['Host Namespaces', (p) => { p.spec.hostPID = true; }],
-    ['Privileged Containers', (p) => { p.spec.containers[0].securityContext.privileged = true; }],
-    ['Capabilities', (p) => { p.spec.containers[0].securityContext.capabilities.add = ['SYS_ADMIN']; }],
-    ['HostPath Volumes', (p) => { p.spec.volumes.push({ name: 'host', hostPath: { path: '/' } }); }],
-    ['Host Ports', (p) => { p.spec.containers[0].ports = [{ containerPort: 80, hostPort: 80 }]; }],
-    ['Host Probes / Lifecycle Hooks', (p) => { p.spec.containers[0].readinessProbe = { httpGet: { host: '10.0.0.1', port: 80 } }; }],
-    ['AppArmor', (p) => { p.spec.securityContext.appArmorProfile = { type: 'Unconfined' }; }],
-    ['SELinux', (p) => { p.spec.containers[0].securityContext.seLinuxOptions = { user: 'system_u' }; }],
-    ['/proc Mount Type', (p) => { p.spec.containers[0].securityContext.procMount = 'Unmasked'; }],
-    ['Seccomp', (p) => { p.spec.securityContext.seccompProfile = { type: 'Unconfined' }; }],
-    ['Sysctls', (p) => { p.spec.securityContext.sysctls = [{ name: 'kernel.msgmax', value: '1' }]; }],
-    ['Volume Types', (p) => { p.spec.volumes.push({ name: 'share', nfs: { server: 'nfs', path: '/' } }); }],
-    ['Privilege Escalation', (p) => { delete p.spec.containers[0].securityContext.allowPrivilegeEscalation; }],
-    ['Running as Non-root', (p) => { delete p.spec.securityContext.runAsNonRoot; }],
-    ['Running as Non-root user', (p) => { p.spec.containers[0].securityContext.runAsUser = 0; }],
-    ['Seccomp (restricted)', (p) => { delete p.spec.securityContext.seccompProfile; }],
-    ['Capabilities (restricted)', (p) => { p.spec.containers[0].securityContext.capabilities.add = ['CHOWN']; }],
-  ];
   test('the breaches below cover every control of Baseline and Restricted', () => {
     expect(breaches.map(([control]) => control).sort()).toEqual([...BASELINE_CONTROLS, ...RESTRICTED_CONTROLS].sort());
   });
@@ -281,5 +282,68 @@ describe('applyRestrictedPodSecurity gives any workload the restricted settings'
     job.addContainer({ name: 'app', image: 'app' });
     applyRestrictedPodSecurity(job);
     expect(() => applyRestrictedPodSecurity(job, { securityContext: { user: 1 } })).toThrow(/already applied/);
+  });
+});
+
+describe('synth checks Pod Security on the objects as written (the final JSON)', () => {
+  const PRIVILEGED = JsonPatch.add('/spec/template/spec/containers/0/securityContext/privileged', true);
+  const synthDev = (build: EnvironmentBuilder) => synthEnvironments(['dev'], { envDir: committedEnvDir(), processEnv: {}, build })[0];
+  const patched = (props: Partial<TaskApiAppProps> = {}): EnvironmentBuilder => (chart, context) => {
+    const api = new TaskApiApp(chart, 'TaskApi', { ...testTaskApiProps(), namespace: context.settings.namespace, secretBackend: context.secretBackend, ...props });
+    ApiObject.of(api.deployment).addJsonPatch(PRIVILEGED);
+  };
+
+  test('a JSON patch making the container privileged stops synth, naming the object, the field and the control', () => {
+    expect(() => synthDev(patched())).toThrow(
+      /Deployment task-api container "task-api": securityContext\.privileged: true is not allowed by Pod Security "restricted"; .*Pod Security Standards control: Privileged Containers$/m);
+  });
+
+  test('relaxPodSecurity still works there: privileged lets the patch through, baseline does not', () => {
+    const relaxed = synthDev(patched({ relaxPodSecurity: { level: 'privileged', reason: 'a node agent' } }));
+    expect(findObject(relaxed.objects, 'Deployment', 'task-api').spec.template.spec.containers[0].securityContext.privileged).toBe(true);
+    expect(findObject(relaxed.objects, 'Namespace', 'task-api-dev').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    expect(() => synthDev(patched({ securityContext: { ensureNonRoot: false }, relaxPodSecurity: { level: 'baseline', reason: 'root' } })))
+      .toThrow(/securityContext\.privileged: true is not allowed by Pod Security "baseline"/);
+  });
+
+  test('a patch removing a restricted setting is caught too', () => {
+    const build: EnvironmentBuilder = (chart, context) => {
+      ApiObject.of(buildTaskApi(chart, context).deployment).addJsonPatch(JsonPatch.remove('/spec/template/spec/containers/0/securityContext/capabilities'));
+    };
+    expect(() => synthDev(build)).toThrow(/container "task-api": securityContext\.capabilities\.drop: lacks ALL is not allowed .*control: Capabilities \(restricted\)/);
+  });
+
+  test('a workload the helper never saw is held to what its Namespace enforces', () => {
+    const build: EnvironmentBuilder = (chart, context) => {
+      buildTaskApi(chart, context);
+      new kplus.Deployment(chart, 'Plain', { metadata: { name: 'plain', namespace: context.settings.namespace } }).addContainer({ name: 'app', image: 'app' });
+    };
+    expect(() => synthDev(build)).toThrow(/Deployment plain container "app": securityContext\.capabilities\.drop: lacks ALL is not allowed by Pod Security "restricted"/);
+  });
+
+  /** The hand-written compliant pod as each workload kind holds it. */
+  const kinds: [string, (pod: any) => any][] = [
+    ['Deployment', (pod) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'w' }, spec: { template: pod } })],
+    ['StatefulSet', (pod) => ({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'w' }, spec: { template: pod } })],
+    ['DaemonSet', (pod) => ({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'w' }, spec: { template: pod } })],
+    ['ReplicaSet', (pod) => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'w' }, spec: { template: pod } })],
+    ['Job', (pod) => ({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'w' }, spec: { template: pod } })],
+    ['CronJob', (pod) => ({ apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'w' }, spec: { jobTemplate: { spec: { template: pod } } } })],
+    ['Pod', (pod) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'w', ...pod.metadata }, spec: pod.spec })],
+  ];
+  test.each(kinds)('a compliant %s has no finding, a privileged one has, naming the kind and the control', (kind, wrap) => {
+    expect(podSecurityFindings(wrap(compliantPod()))).toEqual([]);
+    const pod = compliantPod();
+    pod.spec.containers[0].securityContext.privileged = true;
+    expect(podSecurityFindings(wrap(pod))).toEqual([
+      { where: `${kind} w container "app"`, setting: 'securityContext.privileged: true', control: 'Privileged Containers', needs: 'privileged' },
+    ]);
+  });
+
+  // Against the test's own, independent reading of the standard: the product misses no control.
+  test.each(breaches)('a breach of "%s" is a finding of the final check too', (_, breach) => {
+    const pod = compliantPod();
+    breach(pod);
+    expect(podSecurityFindings(kinds[0][1](pod))).not.toEqual([]);
   });
 });

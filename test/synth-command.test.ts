@@ -242,3 +242,55 @@ describe('npm run plan and npm run explain (scripts/plan.cjs, scripts/explain.cj
     expect(command(repo, 'explain', root).status).toBe(0);
   }, 60_000);
 });
+
+describe('npx cdk8s synth (the real cdk8s-cli, with cdk8s.yaml)', () => {
+  /** A project with every environment's inputs and the repository's cdk8s.yaml, its app run from this repository. */
+  function cdk8sProject(): string {
+    const root = project();
+    const config = readFileSync(join(ROOT, 'cdk8s.yaml'), 'utf8');
+    writeFileSync(join(root, 'cdk8s.yaml'), config.replace(/^app: node scripts\//m, `app: node ${ROOT}/scripts/`));
+    return root;
+  }
+  const cdk8s = (cwd: string, env: Record<string, string>) => {
+    const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'cdk8s'), ['synth', '--no-check-upgrade'], {
+      cwd, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env }, encoding: 'utf8',
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+  const changeLogLevel = (root: string) => edit(join(root, 'env', 'dev.env'), 'LOG_LEVEL=debug', 'LOG_LEVEL=trace');
+
+  test('keeps the other environments\' dist/ folders and carries the retained versions, writing what npm run synth writes', () => {
+    const [viaCli, viaNpm] = [cdk8sProject(), cdk8sProject()];
+    for (const root of [viaCli, viaNpm]) {
+      expect(synth(ROOT, root).status).toBe(0);
+      changeLogLevel(root);
+    }
+    const others = (root: string) => ({ staging: folderState(join(root, 'dist', 'staging')), production: folderState(join(root, 'dist', 'production')) });
+    const before = others(viaCli);
+    const result = cdk8s(viaCli, { TASK_API_ENV: 'dev' });
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.status).toBe(0);
+    // cdk8s-cli swallows the app's stdout: the summary is on stderr.
+    expect(result.stderr).toMatch(/^dev: \d+ objects written to dist\/dev\/ \(1 of them an earlier config version kept for rollback\)$/m);
+    expect(others(viaCli)).toEqual(before);
+    expect(synth(ROOT, viaNpm, cleanEnv({ TASK_API_ENV: 'dev' })).status).toBe(0);
+    expect(distOf(viaCli)).toEqual(distOf(viaNpm));
+    expect(readdirSync(join(viaCli, 'dist', 'dev')).filter((name) => name.startsWith('1-configmap-'))).toHaveLength(2);
+    // cdk8s-cli lists what was written, through links in its scratch folder: no second copy of a Secret.
+    const listed = readdirSync(join(viaCli, '.cdk8s-out', 'dev'));
+    expect(listed).toEqual(readdirSync(join(viaCli, 'dist', 'dev')));
+    for (const name of listed) expect(readFileSync(join(viaCli, '.cdk8s-out', 'dev', name), 'utf8')).toBe(readFileSync(join(viaCli, 'dist', 'dev', name), 'utf8'));
+    expect(result.stdout).toContain(`.cdk8s-out/dev/${listed[0]}`);
+  }, 60_000);
+
+  test('leaves dist/ exactly as it was when synthesis fails', () => {
+    const root = cdk8sProject();
+    expect(synth(ROOT, root).status).toBe(0);
+    const before = folderState(join(root, 'dist'));
+    appendFileSync(join(root, 'env', 'dev.env'), 'NOT A LINE\n');
+    const result = cdk8s(root, { TASK_API_ENV: 'dev' });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/^synth failed: env\/dev.env:\d+: /m);
+    expect(folderState(join(root, 'dist'))).toEqual(before);
+  }, 60_000);
+});

@@ -82,7 +82,7 @@ describe('synth --stdout', () => {
   test('an unknown argument is an error, and writes nothing', () => {
     const root = project();
     const result = runSynth(root, ['--stdot']);
-    expect(result).toEqual({ status: 1, stdout: '', stderr: 'synth failed: unknown argument "--stdot": synth takes --stdout [--allow-plain-secrets]\n' });
+    expect(result).toEqual({ status: 1, stdout: '', stderr: 'synth failed: unknown argument "--stdot": synth takes --stdout [--allow-plain-secrets] (see --help)\n' });
     expect(existsSync(join(root, 'dist'))).toBe(false);
   });
 });

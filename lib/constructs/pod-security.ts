@@ -1,4 +1,4 @@
-import { ApiObject, JsonPatch } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { IConstruct } from 'constructs';
 import { POD_SPEC_POINTERS } from './pod-spec';
@@ -109,12 +109,17 @@ const SAFE_SYSCTLS = new Set([
 
 const STRICTNESS: Readonly<Record<PodSecurityLevel, number>> = { restricted: 0, baseline: 1, privileged: 2 };
 
-/** A setting and the strictest level that still allows it. */
-interface Finding {
+/** A setting, the Pod Security Standards control it breaks, and the strictest level that still allows it. */
+export interface PodSecurityFinding {
+  /** The object and the pod or container: `Deployment web container "app"`. */
   readonly where: string;
+  /** The field and its value, from the pod spec or the container: `securityContext.privileged: true`. */
   readonly setting: string;
+  /** The control, as the standard names it (kubernetes.io/docs/concepts/security/pod-security-standards). */
+  readonly control: string;
   readonly needs: 'baseline' | 'privileged';
 }
+type Finding = PodSecurityFinding;
 
 /** The workloads the helper was applied to, with the level each was allowed. */
 const applied = new WeakMap<kplus.AbstractPod, PodSecurityLevel>();
@@ -132,10 +137,10 @@ const applied = new WeakMap<kplus.AbstractPod, PodSecurityLevel>();
  * restricted forbids (runAsNonRoot false, runAsUser 0, privileged, allowPrivilegeEscalation,
  * adding a capability other than NET_BIND_SERVICE, an Unconfined seccomp profile, an unsafe
  * sysctl) throws an error naming it, unless `relaxPodSecurity` allows a level where it is
- * permitted. At synth, the host network and host ports are errors on the same terms, and so is
- * a container added after this call (call it last). Volume types are not checked: cdk8s-plus
- * does not show them without rendering the workload (a hostPath volume is for the namespace's
- * admission to refuse).
+ * permitted. At synth, the workload's final JSON (JSON patches included) is checked against the
+ * whole restricted profile on the same terms (podSecurityFindings: host network and ports,
+ * volume types, a setting patched in or out...), and a container added after this call is an
+ * error (call it last); synth checks every workload of an environment that way again.
  *
  * A function over any cdk8s-plus workload (Deployment, StatefulSet, DaemonSet, Job, CronJob,
  * Pod) rather than a construct or a base class: it works on workloads built by anyone, after
@@ -183,7 +188,8 @@ export function applyRestrictedPodSecurity(workload: kplus.AbstractPod, options:
   const patchedInitContainers = workload.initContainers.length;
   workload.node.addValidation({
     validate: () => {
-      const findings = [...contextFindings, ...hostFindings(workload, where)];
+      // The object as it is written, JSON patches included: what admission will see.
+      const findings = podSecurityFindings(apiObject.toJson());
       return [
         ...workload.containers.slice(patchedContainers).map((c) => lateContainer(c, 'container')),
         ...workload.initContainers.slice(patchedInitContainers).map((c) => lateContainer(c, 'init container')),
@@ -234,53 +240,162 @@ function kubernetesCapability(name: string): string {
   return name.startsWith('CAP_') ? name.slice('CAP_'.length) : name;
 }
 
-function podFindings(pod: ReturnType<typeof mergePodContext>, where: string): Finding[] {
+const RUNTIME_SECCOMP = new Set(['RuntimeDefault', 'Localhost']);
+const SELINUX_TYPES = new Set(['', 'container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t']);
+/** The volume sources restricted allows. */
+const RESTRICTED_VOLUME_SOURCES = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
+const APPARMOR_ANNOTATION = 'container.apparmor.security.beta.kubernetes.io/';
+
+/**
+ * What a pod or container security context sets that restricted forbids (not what it leaves
+ * out: see podSecurityFindings). The one reading of these rules, for the contexts the helper
+ * merges and for the final JSON alike.
+ */
+function securityContextFindings(sc: any, where: string, of: 'pod' | 'container'): Finding[] {
   const findings: Finding[] = [];
-  if (pod.runAsNonRoot === false) findings.push({ where, setting: 'securityContext.runAsNonRoot: false', needs: 'baseline' });
-  if (pod.runAsUser === 0) findings.push({ where, setting: 'securityContext.runAsUser: 0 (root)', needs: 'baseline' });
-  const seccomp = pod.seccompProfile.type;
-  if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') findings.push({ where, setting: `securityContext.seccompProfile.type: ${seccomp}`, needs: 'privileged' });
-  for (const { name } of pod.sysctls ?? []) {
-    if (!SAFE_SYSCTLS.has(name)) findings.push({ where, setting: `securityContext.sysctls: ${name} (not a safe sysctl)`, needs: 'privileged' });
+  const add = (setting: string, control: string, needs: Finding['needs']) => findings.push({ where, setting: `securityContext.${setting}`, control, needs });
+  if (!sc || typeof sc !== 'object') return findings;
+  if (sc.runAsNonRoot === false) add('runAsNonRoot: false', 'Running as Non-root', 'baseline');
+  if (sc.runAsUser === 0) add('runAsUser: 0 (root)', 'Running as Non-root user', 'baseline');
+  const seccomp = sc.seccompProfile?.type;
+  if (seccomp !== undefined && seccomp !== null && !RUNTIME_SECCOMP.has(seccomp)) add(`seccompProfile.type: ${seccomp}`, 'Seccomp', 'privileged');
+  if (sc.windowsOptions?.hostProcess === true) add('windowsOptions.hostProcess: true', 'HostProcess', 'privileged');
+  const appArmor = sc.appArmorProfile?.type;
+  if (appArmor !== undefined && appArmor !== null && !RUNTIME_SECCOMP.has(appArmor)) add(`appArmorProfile.type: ${appArmor}`, 'AppArmor', 'privileged');
+  const seLinux = sc.seLinuxOptions ?? {};
+  if (seLinux.type !== undefined && seLinux.type !== null && !SELINUX_TYPES.has(seLinux.type)) add(`seLinuxOptions.type: ${seLinux.type}`, 'SELinux', 'privileged');
+  for (const name of ['user', 'role']) if (seLinux[name]) add(`seLinuxOptions.${name}: ${seLinux[name]}`, 'SELinux', 'privileged');
+  if (of === 'pod') {
+    for (const sysctl of sc.sysctls ?? []) {
+      if (!SAFE_SYSCTLS.has(sysctl?.name)) add(`sysctls: ${sysctl?.name} (not a safe sysctl)`, 'Sysctls', 'privileged');
+    }
+    return findings;
+  }
+  if (sc.allowPrivilegeEscalation === true) add('allowPrivilegeEscalation: true', 'Privilege Escalation', 'baseline');
+  if (sc.privileged === true) add('privileged: true', 'Privileged Containers', 'privileged');
+  if (sc.procMount !== undefined && sc.procMount !== null && sc.procMount !== 'Default') add(`procMount: ${sc.procMount}`, '/proc Mount Type', 'privileged');
+  for (const capability of sc.capabilities?.add ?? []) {
+    if (capability === 'NET_BIND_SERVICE') continue;
+    if (BASELINE_CAPABILITIES.has(capability)) add(`capabilities.add: ${capability}`, 'Capabilities (restricted)', 'baseline');
+    else add(`capabilities.add: ${capability}`, 'Capabilities', 'privileged');
   }
   return findings;
 }
 
+function podFindings(pod: ReturnType<typeof mergePodContext>, where: string): Finding[] {
+  return securityContextFindings(pod, where, 'pod');
+}
+
 function containerFindings(context: ReturnType<typeof mergeContainerContext>, where: string): Finding[] {
-  const findings: Finding[] = [];
-  if (context.runAsNonRoot === false) findings.push({ where, setting: 'securityContext.runAsNonRoot: false', needs: 'baseline' });
-  if (context.runAsUser === 0) findings.push({ where, setting: 'securityContext.runAsUser: 0 (root)', needs: 'baseline' });
-  if (context.allowPrivilegeEscalation === true) findings.push({ where, setting: 'securityContext.allowPrivilegeEscalation: true', needs: 'baseline' });
-  if (context.privileged === true) findings.push({ where, setting: 'securityContext.privileged: true', needs: 'privileged' });
-  for (const capability of context.capabilities.add ?? []) {
-    if (capability === 'NET_BIND_SERVICE') continue;
-    const needs = BASELINE_CAPABILITIES.has(capability) ? 'baseline' : 'privileged';
-    findings.push({ where, setting: `securityContext.capabilities.add: ${capability}`, needs });
+  return securityContextFindings(context, where, 'container');
+}
+
+/** A workload's pod template as JSON (`{ metadata, spec }`), wherever its kind keeps it; undefined for other kinds. */
+function podTemplateOf(object: any): { metadata?: any; spec?: any } | undefined {
+  const pointer = POD_SPEC_POINTERS.get(object?.kind);
+  if (pointer === undefined) return undefined;
+  if (object.kind === 'Pod') return { metadata: object.metadata, spec: object.spec };
+  let template: any = object;
+  for (const segment of pointer.split('/').slice(1, -1)) template = template?.[segment];
+  return template && typeof template === 'object' ? template : undefined;
+}
+
+/**
+ * Everything in a synthesized workload (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
+ * CronJob, Pod) that falls short of Pod Security "restricted", read from its final JSON: what
+ * it sets (host namespaces, host ports and paths, privileged, capabilities, root, seccomp,
+ * AppArmor, SELinux, /proc mount, sysctls, volume types) and what it leaves out (`drop: [ALL]`,
+ * `allowPrivilegeEscalation: false`, `runAsNonRoot`, a seccomp profile). Pure; other kinds have none.
+ */
+export function podSecurityFindings(object: any): PodSecurityFinding[] {
+  const template = podTemplateOf(object);
+  const spec = template?.spec;
+  if (!spec || typeof spec !== 'object') return [];
+  const name = `${object.kind} ${object.metadata?.name}`;
+  const podWhere = `${name} pod`;
+  const findings: Finding[] = securityContextFindings(spec.securityContext, podWhere, 'pod');
+  const add = (where: string, setting: string, control: string, needs: Finding['needs']) => findings.push({ where, setting, control, needs });
+  for (const field of ['hostNetwork', 'hostPID', 'hostIPC']) if (spec[field] === true) add(podWhere, `${field}: true`, 'Host Namespaces', 'privileged');
+  for (const volume of spec.volumes ?? []) {
+    if (volume?.hostPath) add(podWhere, `volumes "${volume.name}": hostPath`, 'HostPath Volumes', 'privileged');
+    else if (!RESTRICTED_VOLUME_SOURCES.some((source) => volume?.[source] !== undefined && volume?.[source] !== null)) {
+      add(podWhere, `volumes "${volume?.name}": ${Object.keys(volume ?? {}).filter((k) => k !== 'name').join(', ') || 'no source'}`, 'Volume Types', 'baseline');
+    }
+  }
+  for (const [key, value] of Object.entries<any>(template?.metadata?.annotations ?? {})) {
+    if (key.startsWith(APPARMOR_ANNOTATION) && value !== 'runtime/default' && !String(value).startsWith('localhost/')) {
+      add(podWhere, `metadata.annotations["${key}"]: ${value}`, 'AppArmor', 'privileged');
+    }
+  }
+  const linux = spec.os?.name !== 'windows';
+  const podSeccomp = spec.securityContext?.seccompProfile?.type;
+  for (const list of ['initContainers', 'containers', 'ephemeralContainers']) {
+    for (const container of spec[list] ?? []) {
+      const where = `${name} ${list === 'containers' ? 'container' : list === 'initContainers' ? 'init container' : 'ephemeral container'} "${container?.name}"`;
+      const sc = container?.securityContext ?? {};
+      findings.push(...securityContextFindings(sc, where, 'container'));
+      for (const port of container?.ports ?? []) if (port?.hostPort) add(where, `ports.hostPort: ${port.hostPort}`, 'Host Ports', 'privileged');
+      for (const handler of ['livenessProbe', 'readinessProbe', 'startupProbe'].map((p) => [p, container?.[p]] as const)
+        .concat(['postStart', 'preStop'].map((h) => [`lifecycle.${h}`, container?.lifecycle?.[h]] as const))) {
+        for (const kind of ['httpGet', 'tcpSocket']) {
+          if (handler[1]?.[kind]?.host) add(where, `${handler[0]}.${kind}.host: ${handler[1][kind].host}`, 'Host Probes / Lifecycle Hooks', 'privileged');
+        }
+      }
+      if (sc.runAsNonRoot === undefined && spec.securityContext?.runAsNonRoot !== true) {
+        add(where, 'securityContext.runAsNonRoot: unset (and the pod does not set it true)', 'Running as Non-root', 'baseline');
+      }
+      if (!linux) continue;
+      if (sc.allowPrivilegeEscalation === undefined || sc.allowPrivilegeEscalation === null) {
+        add(where, 'securityContext.allowPrivilegeEscalation: unset (must be false)', 'Privilege Escalation', 'baseline');
+      }
+      if ((sc.seccompProfile?.type ?? podSeccomp) == null) {
+        add(where, 'securityContext.seccompProfile.type: unset (and the pod sets none)', 'Seccomp (restricted)', 'baseline');
+      }
+      if (!(sc.capabilities?.drop ?? []).includes('ALL')) add(where, 'securityContext.capabilities.drop: lacks ALL', 'Capabilities (restricted)', 'baseline');
+    }
   }
   return findings;
 }
 
 /**
- * The host access cdk8s-plus 27 can express outside the security contexts: the host network and
- * host ports. Read from the model rather than the rendered manifest, which would cost a second
- * rendering of the workload (about a millisecond) on every synth.
+ * The Pod Security problems of the objects as written, one message each: every workload's
+ * findings that need a looser level than the one it is allowed (`allowedLevel`: what
+ * applyRestrictedPodSecurity recorded for it, or what its Namespace enforces). Pure.
  */
-function hostFindings(workload: kplus.AbstractPod, where: string): Finding[] {
-  const findings: Finding[] = [];
-  if (workload.hostNetwork === true) findings.push({ where: `${where} pod`, setting: 'hostNetwork: true', needs: 'privileged' });
-  for (const container of [...workload.containers, ...workload.initContainers]) {
-    for (const port of container.ports) {
-      if (port.hostPort) findings.push({ where: `${where} container "${container.name}"`, setting: `ports.hostPort: ${port.hostPort}`, needs: 'privileged' });
-    }
-  }
-  return findings;
+export function podSecurityProblems(objects: readonly any[], allowedLevel: (object: any) => PodSecurityLevel): string[] {
+  return objects.flatMap((object) => {
+    const findings = podSecurityFindings(object);
+    return findings.length === 0 ? [] : messages(findings, allowedLevel(object));
+  });
 }
 
 function messages(findings: readonly Finding[], allowed: PodSecurityLevel): string[] {
   return findings
     .filter((f) => STRICTNESS[f.needs] > STRICTNESS[allowed])
     .map((f) => `${f.where}: ${f.setting} is not allowed by Pod Security "${allowed}"; ` +
-      `if it must be, pass relaxPodSecurity: { level: '${f.needs}', reason: '<why>' } (and the namespace must enforce "${f.needs}")`);
+      `if it must be, pass relaxPodSecurity: { level: '${f.needs}', reason: '<why>' } (and the namespace must enforce "${f.needs}"); ` +
+      `Pod Security Standards control: ${f.control}`);
+}
+
+/**
+ * The level applyRestrictedPodSecurity allowed each workload under `scope`, by
+ * `<kind>/<namespace>/<name>` as its object is written: what the check of the final JSON
+ * holds each of them to.
+ */
+export function podSecurityLevels(scope: IConstruct): Map<string, PodSecurityLevel> {
+  const levels = new Map<string, PodSecurityLevel>();
+  for (const child of scope.node.findAll()) {
+    const level = applied.get(child as kplus.AbstractPod);
+    if (level === undefined) continue;
+    const apiObject = ApiObject.of(child);
+    levels.set(podSecurityKey(apiObject.kind, apiObject.metadata.namespace ?? Chart.of(child).namespace, apiObject.name), level);
+  }
+  return levels;
+}
+
+/** The key of podSecurityLevels for a written object. */
+export function podSecurityKey(kind: string, namespace: string | undefined, name: string): string {
+  return `${kind}/${namespace ?? ''}/${name}`;
 }
 
 /**

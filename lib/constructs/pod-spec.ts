@@ -8,6 +8,7 @@ export const POD_SPEC_POINTERS: ReadonlyMap<string, string> = new Map([
   ['Deployment', '/spec/template/spec'],
   ['StatefulSet', '/spec/template/spec'],
   ['DaemonSet', '/spec/template/spec'],
+  ['ReplicaSet', '/spec/template/spec'],
   ['Job', '/spec/template/spec'],
   ['CronJob', '/spec/jobTemplate/spec/template/spec'],
 ]);

@@ -1,4 +1,5 @@
 import { ENVIRONMENTS, selectEnvironments } from '../environments';
+import { helpText, isHelpRequest, refuseArguments } from '../synth/commands';
 import { EffectiveVar, effectiveEnvironment, namespaceData, ObjectRef, VarOrigin } from './kubelet-env';
 import { ResolvedValue, Source } from '../config/layers';
 import { Columns, CommandIO, failureLines, Output, outputFor, STANDARD_IO } from '../terminal';
@@ -183,8 +184,14 @@ function quoteIfNeeded(value: string): string {
  * container's effective environment; with several environments, the comparison table too.
  * Returns the exit code: 0, or 2 with one message on an error (as plan: 1 would read as "changes").
  */
-export function main(processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO): number {
+export function main(processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO, args: readonly string[] = []): number {
+  // Before anything is read: help needs no env file, variable or secret.
+  if (isHelpRequest(args)) {
+    helpText('explain').forEach((line) => io.out(line));
+    return 0;
+  }
   try {
+    refuseArguments('explain', args);
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
     // With the output folder, as synth and plan: sealed values keep their ciphertext.
     const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir: outputFolder(processEnv) });

@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'fs';
 import { join } from 'path';
 import { isDeepStrictEqual } from 'util';
 import { ENVIRONMENTS, selectEnvironments } from '../environments';
+import { helpText, isHelpRequest, NO_SECRETS_FLAG } from '../synth/commands';
 import { CommandIO, failureLines, Output, outputFor, STANDARD_IO } from '../terminal';
 import { synthEnvironments } from '../synth/pipeline';
 import { versionBase } from '../config/name-suffix';
@@ -398,12 +399,11 @@ function planLines(plan: EnvironmentPlan, folder: string, out: Output): string[]
 
 
 /** Plan's one flag: build every environment without any secret value (a pull request's CI job). */
-export const NO_SECRETS_FLAG = '--no-secrets';
 
 /** Reads plan's arguments; anything it does not know is an error. */
 export function parsePlanArguments(args: readonly string[]): { readonly withoutSecretValues: boolean } {
   const unknown = args.filter((arg) => arg !== NO_SECRETS_FLAG);
-  if (unknown.length > 0) throw new Error(`unknown argument ${unknown.map((arg) => JSON.stringify(arg)).join(', ')}: plan takes ${NO_SECRETS_FLAG}`);
+  if (unknown.length > 0) throw new Error(`unknown argument ${unknown.map((arg) => JSON.stringify(arg)).join(', ')}: plan takes ${NO_SECRETS_FLAG} (see --help)`);
   return { withoutSecretValues: args.includes(NO_SECRETS_FLAG) };
 }
 
@@ -413,6 +413,11 @@ export function parsePlanArguments(args: readonly string[]): { readonly withoutS
  * `kubectl diff`: 0 no changes, 1 changes, 2 an error.
  */
 export function main(processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO, args: readonly string[] = []): number {
+  // Before anything is read: help needs no env file, variable or secret.
+  if (isHelpRequest(args)) {
+    helpText('plan').forEach((line) => io.out(line));
+    return 0;
+  }
   try {
     const { withoutSecretValues } = parsePlanArguments(args);
     const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));

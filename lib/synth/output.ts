@@ -1,6 +1,6 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'fs';
 import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
-import { join } from 'path';
+import { join, relative, resolve } from 'path';
 import { byCodeUnits } from '../config/content-hash';
 import { identityOf, ObjectIdentity } from './identity';
 import { manifestYaml } from './manifest-yaml';
@@ -27,6 +27,11 @@ const OTHER_KINDS_RANK = 5;
  */
 export const SECRET_KINDS = new Set(['Secret']);
 
+/** The mode of a file holding `objects`: owner-only when any of them holds secret material. */
+export function fileMode(objects: readonly any[]): number {
+  return objects.some((object) => SECRET_KINDS.has(object?.kind)) ? 0o600 : 0o644;
+}
+
 /** One file of an environment's output. */
 export interface ManifestFile {
   readonly name: string;
@@ -34,9 +39,34 @@ export interface ManifestFile {
   readonly mode: number;
 }
 
-/** Where the manifests go: $CDK8S_OUTDIR (which cdk8s-cli sets), else dist. */
+/**
+ * cdk8s.yaml's `output:`, a scratch folder. cdk8s-cli deletes its output folder before it runs
+ * the app (and with `output:` set, even for `--stdout`), so it is given one that holds nothing
+ * of value; the program, seeing that folder in CDK8S_OUTDIR, writes dist/ as `npm run synth`
+ * does and leaves links to the files it wrote there for cdk8s-cli to list.
+ */
+export const CDK8S_CLI_SCRATCH = '.cdk8s-out';
+
+/** Whether CDK8S_OUTDIR is cdk8s.yaml's scratch folder: `npx cdk8s synth` runs the program. */
+export function isCdk8sCliScratch(processEnv: Readonly<Record<string, string | undefined>>): boolean {
+  return Boolean(processEnv.CDK8S_OUTDIR) && resolve(processEnv.CDK8S_OUTDIR!) === resolve(CDK8S_CLI_SCRATCH);
+}
+
+/** Where the manifests go: $CDK8S_OUTDIR (which cdk8s-cli sets), else dist; dist for cdk8s.yaml's scratch folder. */
 export function outputFolder(processEnv: Readonly<Record<string, string | undefined>>): string {
-  return processEnv.CDK8S_OUTDIR || 'dist';
+  return isCdk8sCliScratch(processEnv) ? 'dist' : processEnv.CDK8S_OUTDIR || 'dist';
+}
+
+/**
+ * For cdk8s-cli, which lists (and would validate) the YAML files in its output folder: a link
+ * in `<scratch>/<environment>/` to each file of `<outdir>/<environment>/`. No copy: the
+ * Secrets stay in dist/ only.
+ */
+export function linkForCdk8sCli(scratch: string, outdir: string, environment: string, files: readonly ManifestFile[]): void {
+  const folder = join(scratch, environment);
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(folder, { recursive: true });
+  for (const file of files) symlinkSync(relative(folder, join(outdir, environment, file.name)), join(folder, file.name));
 }
 
 /** An environment name is used as a folder name: keep it to one plain path segment. */
@@ -57,7 +87,7 @@ export function manifestFiles(objects: readonly any[]): ManifestFile[] {
     .map((object, index) => ({
       name: names[index],
       content: DOCUMENT_START + manifestYaml(object),
-      mode: SECRET_KINDS.has(object.kind) ? 0o600 : 0o644,
+      mode: fileMode([object]),
     }))
     .sort((a, b) => byCodeUnits(a.name, b.name));
 }

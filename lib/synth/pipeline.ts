@@ -8,7 +8,7 @@ import { readEnvFile } from '../config/env-file';
 import { hashKeyProblems, HashKeyUse } from '../config/hash-key';
 import { clientSideApplyWarnings, GuardRailExceptions } from '../config/guard-rails';
 import { LayeredConfig } from '../constructs/layered-config';
-import { loosestPodSecurityLevel, podSecurityLabels, PodSecurityLevel } from '../constructs/pod-security';
+import { loosestPodSecurityLevel, podSecurityKey, podSecurityLabels, PodSecurityLevel, podSecurityLevels, podSecurityProblems } from '../constructs/pod-security';
 import { DEFAULT_REGISTRY_SERVER, imageRegistry, registryHost, RegistryPullSecret } from '../constructs/registry-pull-secret';
 import { TaskApiApp, TaskApiAppProps } from '../constructs/task-api-app';
 import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS } from '../environments';
@@ -18,7 +18,7 @@ import { applySetProblems, pruneCommand } from './applyset';
 import { filesGitWouldCommit, GitAnswer } from './git';
 import { describeIdentity, identityOf, sharedIdentities } from './identity';
 import { withoutNoise } from './noise';
-import { kindsInFolder, ManifestFile, manifestFileNames, manifestFiles, SECRET_KINDS } from './output';
+import { fileMode, kindsInFolder, ManifestFile, manifestFileNames, manifestFiles, SECRET_KINDS } from './output';
 import { ObjectRef, OutputFile, readOutputFiles, RETAINED_BYTES_LIMIT, Retention, retainVersions } from './retention';
 import { validateObjects } from './validate';
 import { placeholderInputs, withoutPlaceholders } from './placeholder-secrets';
@@ -135,7 +135,9 @@ export function taskApiProps(context: EnvironmentContext): TaskApiAppProps {
  * config versions carried forward for rollback. What synth writes and `--stdout` prints.
  */
 export function environmentFiles(synthesized: SynthesizedEnvironment): ManifestFile[] {
-  return [...manifestFiles(synthesized.objects), ...synthesized.carried].sort((a, b) => byCodeUnits(a.name, b.name));
+  // A carried file keeps its bytes, not its mode: one an older version wrote 0644 may hold a Secret.
+  const carried = synthesized.carried.map((file) => ({ name: file.name, content: file.content, mode: fileMode(file.objects) }));
+  return [...manifestFiles(synthesized.objects), ...carried].sort((a, b) => byCodeUnits(a.name, b.name));
 }
 
 /**
@@ -246,8 +248,8 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
   for (const { environment, layeredConfigs } of synthesized) problems.push(...sharedVersionLines(environment, layeredConfigs));
   // What the API server (or kubectl's ApplySet pruning) would reject is a synth error, not a
   // surprise at `kubectl apply`.
-  problems.push(...synthesized.flatMap(({ environment, objects }) =>
-    [...validateObjects(objects), ...applySetProblems(objects)].map((problem) => `${environment}: ${problem}`)));
+  problems.push(...synthesized.flatMap(({ environment, chart, objects }) =>
+    [...validateObjects(objects), ...applySetProblems(objects), ...finalPodSecurityProblems(chart, objects)].map((problem) => `${environment}: ${problem}`)));
   if (options.outdir) {
     const outdir = options.outdir;
     // One git call for every environment: starting git is most of what the check costs.
@@ -263,6 +265,20 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
   }
   failOn(problems);
   return synthesized;
+}
+
+/**
+ * Pod Security, checked on the objects as they are written (a JSON patch or an ApiObject
+ * workload the helper never saw included): each workload at the level applyRestrictedPodSecurity
+ * allowed it, any other at what its Namespace enforces (none without the label; restricted when
+ * the output holds no such Namespace), which is what admission will hold it to.
+ */
+function finalPodSecurityProblems(chart: Chart, objects: readonly any[]): string[] {
+  const levels = podSecurityLevels(chart);
+  const enforced = new Map<string, PodSecurityLevel>(objects.filter((o) => o?.kind === 'Namespace' && o?.apiVersion === 'v1')
+    .map((o) => [o.metadata?.name, (o.metadata?.labels?.['pod-security.kubernetes.io/enforce'] ?? 'privileged') as PodSecurityLevel]));
+  return podSecurityProblems(objects, (object) =>
+    levels.get(podSecurityKey(object.kind, object.metadata?.namespace, object.metadata?.name)) ?? enforced.get(object.metadata?.namespace) ?? 'restricted');
 }
 
 /** The part of git's answer (about `<environment>/<file>` paths under the output folder) for one environment's files. */

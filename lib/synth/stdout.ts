@@ -15,7 +15,7 @@ import { chooseSecretBackend } from './backend-choice';
  * error with nothing on stdout. Messages and warnings go to stderr.
  */
 
-const STDOUT_FLAG = '--stdout';
+export const STDOUT_FLAG = '--stdout';
 export const ALLOW_PLAIN_SECRETS_FLAG = '--allow-plain-secrets';
 
 /** What the synth command line asks for. */
@@ -31,7 +31,7 @@ export function parseSynthArguments(args: readonly string[]): SynthArguments {
   const known = [STDOUT_FLAG, ALLOW_PLAIN_SECRETS_FLAG];
   const unknown = args.filter((arg) => !known.includes(arg));
   if (unknown.length > 0) {
-    throw new Error(`unknown argument ${unknown.map((arg) => JSON.stringify(arg)).join(', ')}: synth takes ${STDOUT_FLAG} [${ALLOW_PLAIN_SECRETS_FLAG}]`);
+    throw new Error(`unknown argument ${unknown.map((arg) => JSON.stringify(arg)).join(', ')}: synth takes ${STDOUT_FLAG} [${ALLOW_PLAIN_SECRETS_FLAG}] (see --help)`);
   }
   const parsed = { stdout: args.includes(STDOUT_FLAG), allowPlainSecrets: args.includes(ALLOW_PLAIN_SECRETS_FLAG) };
   if (parsed.allowPlainSecrets && !parsed.stdout) throw new Error(`${ALLOW_PLAIN_SECRETS_FLAG} only applies with ${STDOUT_FLAG}`);
