@@ -29,7 +29,7 @@ describe('--help and -h', () => {
   test('through npm run (scripts/*.cjs), after other arguments too', () => {
     for (const command of COMMANDS) {
       const result = spawnSync(process.execPath, [join(ROOT, 'scripts', `${command}.cjs`), '--stdout', '--help'], { cwd: emptyFolder(), env: { PATH: process.env.PATH! }, encoding: 'utf8' });
-      expect([command, result.status, result.stdout.split('\n')[0]]).toEqual([command, 0, `Usage: ${command === 'synth' ? 'npm run synth [-- --stdout [--allow-plain-secrets]]' : `npm run ${command}`}`]);
+      expect([command, result.status, result.stdout.split('\n')[0]]).toEqual([command, 0, `Usage: ${{ synth: 'npm run synth [-- --stdout [--allow-plain-secrets]]', plan: 'npm run plan [-- --no-secrets]', explain: 'npm run explain' }[command]}`]);
     }
   });
 
@@ -41,7 +41,8 @@ describe('--help and -h', () => {
     for (const command of ['plan', 'explain'] as const) {
       const result = runBuilt(BUNDLES[command], emptyFolder(), {}, ['--stdot']);
       expect(result.status).toBe(2);
-      expect(result.stderr).toBe(`${command} failed: unknown argument "--stdot": ${command} takes only --help\n`);
+      const takes = command === 'plan' ? '--no-secrets (see --help)' : 'only --help';
+      expect(result.stderr).toBe(`${command} failed: unknown argument "--stdot": ${command} takes ${takes}\n`);
     }
   });
 

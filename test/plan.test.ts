@@ -295,6 +295,6 @@ describe('npm run plan -- --no-secrets (a pull request\'s plan: no secret at all
 
   test('an unknown argument exits 2 and plans nothing', () => {
     const result = spawnSync(process.execPath, [join(BUILD_DIR, 'bin', 'plan.js'), '--no-secret'], { cwd: project(), env: { PATH: process.env.PATH! }, encoding: 'utf8' });
-    expect(result).toMatchObject({ status: 2, stdout: '', stderr: 'plan failed: unknown argument "--no-secret": plan takes --no-secrets\n' });
+    expect(result).toMatchObject({ status: 2, stdout: '', stderr: 'plan failed: unknown argument "--no-secret": plan takes --no-secrets (see --help)\n' });
   });
 });

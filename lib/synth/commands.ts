@@ -31,6 +31,7 @@ export const COMMAND_VARIABLES: readonly CommandVariable[] = [
   },
   { name: 'CDK8S_OUTDIR', readBy: ALL, what: 'the output folder instead of dist (npx cdk8s synth sets it)' },
   { name: 'TASK_API_DEBUG', readBy: ALL, what: 'set: print the stack trace behind an error, and whether build/ was rebuilt' },
+  { name: 'GIT_DIR', readBy: ['synth'], what: 'git\'s own: with plain Secrets, set means the output may be in a work tree even where git cannot answer (synth then stops)' },
   { name: 'NO_COLOR', readBy: ['plan', 'explain'], what: 'set: no colour even on a terminal' },
 ];
 
