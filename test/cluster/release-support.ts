@@ -4,7 +4,8 @@ import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { valuesOf } from '../../lib/config/layers';
 import { ENVIRONMENTS, EnvironmentSettings } from '../../lib/environments';
-import { environmentFiles, synthEnvironments, SynthesizedEnvironment } from '../../lib/synth/pipeline';
+import { TaskApiApp } from '../../lib/constructs/task-api-app';
+import { environmentFiles, synthEnvironments, SynthesizedEnvironment, taskApiProps } from '../../lib/synth/pipeline';
 import { writeEnvironment } from '../../lib/synth/output';
 import { committedEnvDir, decodeData, fakeSecrets } from '../support';
 import { Backend, cluster, eventually, getJson, kubectl, kubectlOk, objectsIn } from './support';
@@ -36,7 +37,16 @@ export class ReleaseProject {
   private readonly settings: EnvironmentSettings;
   private releases = 0;
 
-  constructor(public readonly namespace: string, private readonly backend: Backend = 'plain', settings: Partial<EnvironmentSettings> = {}) {
+  /**
+   * `settings` change the environment's (replicas…); `revisionHistoryLimit` the Deployment's
+   * (default 10, the README's).
+   */
+  constructor(
+    public readonly namespace: string,
+    private readonly backend: Backend = 'plain',
+    settings: Partial<EnvironmentSettings> = {},
+    private readonly revisionHistoryLimit?: number,
+  ) {
     this.settings = { ...ENVIRONMENTS.staging, ...settings, namespace };
   }
 
@@ -60,6 +70,8 @@ export class ReleaseProject {
     if (this.backend === 'sealed') processEnv.TASK_API_SEALING_CERT = cluster().sealingCert;
     const [synthesized] = synthEnvironments([this.environment], {
       envDir: this.envDir, processEnv, outdir: this.outdir, environments: { staging: this.settings },
+      build: this.revisionHistoryLimit === undefined ? undefined
+        : (chart, context) => new TaskApiApp(chart, 'TaskApi', { ...taskApiProps(context), revisionHistoryLimit: this.revisionHistoryLimit }),
     });
     const folder = writeEnvironment(this.outdir, this.environment, environmentFiles(synthesized));
     const template = synthesized.objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'task-api').spec.template;
