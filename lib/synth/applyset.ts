@@ -1,5 +1,5 @@
 /**
- * Keeping dist/ usable with kubectl's ApplySet pruning (KEP-3659, alpha in kubectl 1.27 to 1.33):
+ * Keeping dist/ usable with kubectl's ApplySet pruning (KEP-3659, alpha since kubectl 1.27, still alpha in 1.34):
  *
  *   KUBECTL_APPLYSET=true kubectl apply --server-side -n <namespace> --prune --applyset=<name> -f dist/<env>/
  *
@@ -21,7 +21,14 @@
  * - Pruning deletes members applied before and absent now. Secrets that the sealed-secrets
  *   controller or the External Secrets Operator wrote are not members (they do not carry the
  *   label); they go with their owner through the garbage collector.
+ * - Membership is the label alone (applyset_pruner.go): an object applied without `--applyset`
+ *   (a plain `kubectl apply -f dist/...`, the fixed-name objects of older releases) is never
+ *   pruned. adoptionCommands lists such objects and labels them into the ApplySet.
+ *
+ * kubectl v1.34 still needs KUBECTL_APPLYSET=true (without it `--applyset` is an unknown flag);
+ * test/cluster/pruning.test.ts runs the recipe on a real API server.
  */
+import { createHash } from 'crypto';
 
 /** Labels kubectl's ApplySet code sets itself and refuses to find on input objects. */
 export const APPLYSET_LABELS: readonly string[] = ['applyset.kubernetes.io/part-of', 'applyset.kubernetes.io/id'];
@@ -29,6 +36,29 @@ export const APPLYSET_LABELS: readonly string[] = ['applyset.kubernetes.io/part-
 /** The ApplySet parent's name: one fixed name per environment (its namespace tells them apart). */
 export function applySetName(appName = 'task-api'): string {
   return `${appName}-applyset`;
+}
+
+/**
+ * The id kubectl gives the parent Secret `name` in `namespace` (its `applyset.kubernetes.io/id`
+ * label, and every member's `applyset.kubernetes.io/part-of`): `applyset-` + base64url of
+ * SHA-256(`<name>.<namespace>.<kind>.<group>`) + `-v1`; a Secret's group is empty.
+ */
+export function applySetId(namespace: string, appName = 'task-api'): string {
+  return `applyset-${createHash('sha256').update(`${applySetName(appName)}.${namespace}.Secret.`).digest('base64url')}-v1`;
+}
+
+/**
+ * The migration from applies without `--applyset`: `list` prints (as `Kind/name`) every object of
+ * `resources` in the namespace whose name starts with `<appName>-` that no ApplySet owns and no
+ * controller owns (the Secrets the sealed-secrets controller or ESO write have ownerReferences);
+ * `adopt` labels what `list` prints into the ApplySet, so that the next pruning apply deletes
+ * whatever of it dist/ no longer holds. Run after one pruning apply, `list` shows exactly the
+ * orphans: review it before adopting (a hand-made `<appName>-*` object would be deleted too).
+ */
+export function adoptionCommands(namespace: string, resources = 'configmaps,secrets', appName = 'task-api'): { list: string; adopt: string } {
+  const list = `kubectl get ${resources} -n ${namespace} -l '!applyset.kubernetes.io/part-of,!applyset.kubernetes.io/id' ` +
+    `-o go-template='{{range .items}}{{if not .metadata.ownerReferences}}{{.kind}}/{{.metadata.name}}{{"\\n"}}{{end}}{{end}}' | grep '^[A-Za-z]*/${appName}-'`;
+  return { list, adopt: `${list} | xargs -r -I{} kubectl label -n ${namespace} {} applyset.kubernetes.io/part-of=${applySetId(namespace, appName)}` };
 }
 
 /** The command that applies `folder` and prunes what it no longer holds. */
