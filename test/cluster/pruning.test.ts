@@ -50,7 +50,10 @@ describe('the README\'s ApplySet recipe with kubectl v1.34', () => {
       expectApplied(applyWithApplySet(namespace, release.folder));
       const live = liveConfigNames(namespace);
       expect({ release: n, live }).toEqual({ release: n, live: distConfigNames(release.folder) });
-      pruned.push(...before.filter((name) => !live.includes(name)));
+      const prunedNow = before.filter((name) => !live.includes(name));
+      // What synth (and npm run plan) listed as prunable is what kubectl pruned.
+      expect({ release: n, pruned: prunedNow }).toEqual({ release: n, pruned: release.synthesized.prunable.map((ref) => `${ref.kind}/${ref.name}`).sort() });
+      pruned.push(...prunedNow);
       before = live;
       await deploymentSynced(namespace);
       for (const rs of replicaSets(namespace)) {
