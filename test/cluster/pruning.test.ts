@@ -36,6 +36,8 @@ describe('the README\'s ApplySet recipe with kubectl v1.34', () => {
     expectApplied(applyWithApplySet(namespace, release.folder));
     // The parent's id is the one lib/synth/applyset.ts computes (the adoption recipe labels with it).
     expect(getJson(['secret', 'task-api-applyset', '-n', namespace]).metadata.labels['applyset.kubernetes.io/id']).toBe(applySetId(namespace));
+    // The cluster-scoped Namespace is a member too: never drop it from dist/.
+    expect(getJson(['namespace', namespace]).metadata.labels['applyset.kubernetes.io/part-of']).toBe(applySetId(namespace));
   });
 
   test('over a sequence of releases it deletes exactly the versions that left dist/, and nothing a kept revision reads', async () => {
