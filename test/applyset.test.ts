@@ -1,7 +1,9 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { buildTaskApi, EnvironmentContext, synthEnvironments } from '../lib/synth/pipeline';
 import { committedEnvDir, fakeSecrets } from './support';
-import { APPLYSET_LABELS, applySetName, applySetProblems, pruneCommand } from '../lib/synth/applyset';
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { adoptionCommands, APPLYSET_LABELS, applySetId, applySetName, applySetProblems, pruneCommand } from '../lib/synth/applyset';
 
 describe('ApplySet compatibility', () => {
   test('objects may not carry the labels kubectl sets itself', () => {
@@ -19,6 +21,20 @@ describe('ApplySet compatibility', () => {
   test('the recipe names the namespace, a fixed parent and the folder', () => {
     expect(pruneCommand('task-api-staging', 'dist/staging'))
       .toBe('KUBECTL_APPLYSET=true kubectl apply --server-side -n task-api-staging --prune --applyset=task-api-applyset -f dist/staging/');
+  });
+});
+
+describe('adopting objects applied without --applyset', () => {
+  // That these commands do what docs/rollback.md says, on a real API server: test/cluster/pruning.test.ts.
+  test('the id is kubectl\'s: applyset-, base64url of SHA-256 of <name>.<namespace>.Secret., -v1', () => {
+    expect(applySetId('task-api-dev')).toBe('applyset-d_y6Q073etZHrUJbnmDjazv-D_YtS_vY4aa8b7CPc2A-v1');
+  });
+
+  test('docs/rollback.md shows the commands for production exactly', () => {
+    const docs = readFileSync(join(__dirname, '..', 'docs', 'rollback.md'), 'utf8');
+    const { list, adopt } = adoptionCommands('task-api-production');
+    expect(docs).toContain(`\n${list}\n`);
+    expect(docs).toContain(`\n${adopt}\n`);
   });
 });
 

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { ENVIRONMENTS } from '../lib/environments';
 import { cleanCopy, objectsOfFiles, ROOT } from './gitops-support';
 import { fakeSecrets } from './support';
-import { testController } from './sealing-controller';
+import { throwawayCertificate } from './sealing-certificate';
 
 const WORKFLOW_FILE = join(ROOT, '.github', 'workflows', 'gitops.yaml');
 const workflowText = readFileSync(WORKFLOW_FILE, 'utf8');
@@ -151,7 +151,7 @@ describe('the workflow steps, run', () => {
   beforeAll(() => {
     repo = cleanCopy();
     appendFileSync(join(repo, '.gitignore'), '!dist/dev/\n!dist/staging/\n');
-    writeFileSync(join(repo, 'env', 'staging.sealing-cert.pem'), testController().certificatePem);
+    writeFileSync(join(repo, 'env', 'staging.sealing-cert.pem'), throwawayCertificate().certificatePem);
     git(repo, 'init', '--quiet', '--initial-branch=main');
     git(repo, 'add', '--all');
     git(repo, '-c', 'user.name=test', '-c', 'user.email=test@example.com', 'commit', '--quiet', '-m', 'the repository');

@@ -8,7 +8,7 @@ import { manifestFiles, writeEnvironment } from '../lib/synth/output';
 import { synthEnvironments } from '../lib/synth/pipeline';
 import { folderState, project, runBuilt } from './cli-support';
 import { committedEnvDir, fakeSecrets, findVersion } from './support';
-import { testController } from './sealing-controller';
+import { throwawayCertificate } from './sealing-certificate';
 
 /** Runs git in `cwd`, failing the test if git fails. */
 function git(cwd: string, ...args: string[]): string {
@@ -159,7 +159,7 @@ describe('plain Secrets where git would commit them', () => {
   test('the sealed and external backends write no plain Secret: an un-ignored folder is fine', () => {
     const root = repository('dist/*\n!dist/staging/\n');
     expect(synth(root, 'staging', { TASK_API_SECRET_BACKEND: 'external' }).objects.map((o) => o.kind)).not.toContain('Secret');
-    writeFileSync(join(root, 'env', 'staging.sealing-cert.pem'), testController().certificatePem);
+    writeFileSync(join(root, 'env', 'staging.sealing-cert.pem'), throwawayCertificate().certificatePem);
     expect(synth(root, 'staging', { ...fakeSecrets('staging'), TASK_API_SECRET_BACKEND: 'sealed' }).objects.map((o) => o.kind)).toContain('SealedSecret');
   });
 

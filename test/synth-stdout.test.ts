@@ -5,7 +5,7 @@ import { newCiphertexts, parseSynthArguments, stdoutEnvironment } from '../lib/s
 import { folderState, project } from './cli-support';
 import { concatenatedFiles, kindsAndNames, objectsOfFiles, pyYamlDocuments, runSynth } from './gitops-support';
 import { fakeSecrets } from './support';
-import { testController } from './sealing-controller';
+import { throwawayCertificate } from './sealing-certificate';
 
 const EXTERNAL = { TASK_API_SECRET_BACKEND: 'external' };
 
@@ -88,7 +88,7 @@ describe('synth --stdout', () => {
 });
 
 describe('synth --stdout with the sealed backend', () => {
-  const controller = testController();
+  const controller = throwawayCertificate();
   const sealed = { ...fakeSecrets('staging'), TASK_API_ENV: 'staging', TASK_API_SECRET_BACKEND: 'sealed' };
   function sealedProject(): string {
     const root = project();

@@ -36,6 +36,8 @@ describe('the README\'s ApplySet recipe with kubectl v1.34', () => {
     expectApplied(applyWithApplySet(namespace, release.folder));
     // The parent's id is the one lib/synth/applyset.ts computes (the adoption recipe labels with it).
     expect(getJson(['secret', 'task-api-applyset', '-n', namespace]).metadata.labels['applyset.kubernetes.io/id']).toBe(applySetId(namespace));
+    // The cluster-scoped Namespace is a member too: never drop it from dist/.
+    expect(getJson(['namespace', namespace]).metadata.labels['applyset.kubernetes.io/part-of']).toBe(applySetId(namespace));
   });
 
   test('over a sequence of releases it deletes exactly the versions that left dist/, and nothing a kept revision reads', async () => {
@@ -50,7 +52,10 @@ describe('the README\'s ApplySet recipe with kubectl v1.34', () => {
       expectApplied(applyWithApplySet(namespace, release.folder));
       const live = liveConfigNames(namespace);
       expect({ release: n, live }).toEqual({ release: n, live: distConfigNames(release.folder) });
-      pruned.push(...before.filter((name) => !live.includes(name)));
+      const prunedNow = before.filter((name) => !live.includes(name));
+      // What synth (and npm run plan) listed as prunable is what kubectl pruned.
+      expect({ release: n, pruned: prunedNow }).toEqual({ release: n, pruned: release.synthesized.prunable.map((ref) => `${ref.kind}/${ref.name}`).sort() });
+      pruned.push(...prunedNow);
       before = live;
       await deploymentSynced(namespace);
       for (const rs of replicaSets(namespace)) {

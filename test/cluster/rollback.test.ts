@@ -1,14 +1,16 @@
 import {
   applyServerSide, applyWithApplySet, deploymentSynced, dropNamespace, envFromData, Release, ReleaseProject, replicaSets,
 } from './release-support';
-import { getJson, kubectl, kubectlOk } from './support';
+import { eventually, getJson, kubectl, kubectlOk } from './support';
 
 const NAMESPACE = 'claims-rollback';
 const HISTORY_NAMESPACE = 'claims-rollback-history';
+const SEALED_NAMESPACE = 'claims-rollback-sealed';
 
 afterAll(() => {
   dropNamespace(NAMESPACE);
   dropNamespace(HISTORY_NAMESPACE);
+  dropNamespace(SEALED_NAMESPACE);
 });
 
 /*
@@ -52,6 +54,23 @@ describe('kubectl rollout undo on a real API server with the deployment and repl
     const sets = replicaSets(NAMESPACE);
     expect(sets.map((rs) => rs.revision)).toEqual([2, 3]);
     expect(envFromNames(sets[1].template)).toEqual([first.configMapName, first.secretName]);
+  });
+
+  test('sealed: the undo restores a template whose Secret the controller unsealed from release 1\'s SealedSecret, still holding release 1\'s values', async () => {
+    const project = new ReleaseProject(SEALED_NAMESPACE, 'sealed', SETTINGS);
+    const first = project.release();
+    applyServerSide(first.folder);
+    await deploymentSynced(SEALED_NAMESPACE);
+    const second = project.release({ secrets: { WEBHOOK_SECRET: 'fake-rotated-webhook-secret' } });
+    expect(second.secretName).not.toBe(first.secretName);
+    applyServerSide(second.folder);
+    await eventually(`the controller to unseal ${second.secretName}`, () => kubectl(['get', 'secret', second.secretName, '-n', SEALED_NAMESPACE]).status === 0 || undefined);
+    expect(envFromNames(await liveTemplate(SEALED_NAMESPACE))).toEqual([second.configMapName, second.secretName]);
+
+    kubectlOk(['rollout', 'undo', 'deployment/task-api', '-n', SEALED_NAMESPACE]);
+    const restored = await liveTemplate(SEALED_NAMESPACE);
+    expect(envFromNames(restored)).toEqual([first.configMapName, first.secretName]);
+    expect(envFromData(SEALED_NAMESPACE, restored)).toEqual({ configMap: first.config, secret: first.secrets });
   });
 
   test('past retention (revisionHistoryLimit 10): 11 templates are kept, each finds its own data; the oldest kept is an undo away, the one before is gone', async () => {

@@ -3,8 +3,12 @@ import { applyServerSide, dropNamespace, ReleaseProject } from './release-suppor
 import { eventually, getJson, kubectl, kubectlOk, objectsIn } from './support';
 
 const NAMESPACE = 'claims-sealed';
+const OTHER_NAMESPACE = 'claims-sealed-copy';
 
-afterAll(() => dropNamespace(NAMESPACE));
+afterAll(() => {
+  dropNamespace(NAMESPACE);
+  dropNamespace(OTHER_NAMESPACE);
+});
 
 /** The Secret the controller made of SealedSecret `name`, once its data is `expected` (decoded). */
 function unsealedTo(name: string, expected: Record<string, string>): () => any {
@@ -60,5 +64,18 @@ describe('the sealed backend with the real Sealed Secrets controller', () => {
     expect(kubectl(['get', 'secret', 'task-api-copied', '-n', NAMESPACE]).stderr).toContain('NotFound');
     const events = getJson(['events', '-n', NAMESPACE, '--field-selector', 'involvedObject.name=task-api-copied']).items;
     expect(events.map((e: any) => e.reason)).toContain('ErrUnsealFailed');
+  });
+
+  test('the same SealedSecret copied into another namespace is refused too', async () => {
+    const original = objectsIn(project.folder).find((o) => o.kind === 'SealedSecret' && o.metadata.name.startsWith('task-api-secrets-'));
+    kubectlOk(['create', 'namespace', OTHER_NAMESPACE]);
+    const copy = JSON.parse(JSON.stringify(original));
+    copy.metadata = { name: original.metadata.name, namespace: OTHER_NAMESPACE };
+    copy.spec.template.metadata = { ...copy.spec.template.metadata, namespace: OTHER_NAMESPACE };
+    kubectlOk(['apply', '--server-side', '-f', '-'], JSON.stringify(copy));
+    const condition = await eventually(`the controller to report on the copy in ${OTHER_NAMESPACE}`, () =>
+      getJson(['sealedsecret', original.metadata.name, '-n', OTHER_NAMESPACE]).status?.conditions?.find((c: any) => c.type === 'Synced'));
+    expect(condition).toMatchObject({ status: 'False', message: expect.stringContaining('no key could decrypt secret') });
+    expect(kubectl(['get', 'secret', original.metadata.name, '-n', OTHER_NAMESPACE]).stderr).toContain('NotFound');
   });
 });
