@@ -6,7 +6,7 @@ import { readManifests } from '../lib/synth/output';
 import { planEnvironment, renderPlan } from '../lib/review/plan';
 import { outputFor } from '../lib/terminal';
 import { BUILD_DIR, folderState, project, runBuilt, writeSecretsFile } from './cli-support';
-import { testController } from './sealing-controller';
+import { throwawayCertificate } from './sealing-certificate';
 import { addDevSecret, committedEnvDir, fakeSecrets, findObject, findVersion } from './support';
 
 const PLAIN = outputFor(false, {});
@@ -273,7 +273,7 @@ describe('npm run plan -- --no-secrets (a pull request\'s plan: no secret at all
 
   test('a sealed environment: its committed SealedSecrets show no false change, and no ciphertext or fingerprint is made up', () => {
     const root = project();
-    writeFileSync(join(root, 'env', 'staging.sealing-cert.pem'), testController().certificatePem);
+    writeFileSync(join(root, 'env', 'staging.sealing-cert.pem'), throwawayCertificate().certificatePem);
     const env = { TASK_API_ENV: 'staging', TASK_API_SECRET_BACKEND: 'sealed' };
     expect(runBuilt('main.js', root, { ...env, ...fakeSecrets('staging') }).status).toBe(0);
     const result = planWithoutSecrets(root, env);
