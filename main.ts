@@ -2,7 +2,7 @@ import { ENVIRONMENTS, selectEnvironments } from './lib/environments';
 import { REGISTRY_TOKEN_VARIABLE } from './lib/config/layers';
 import { CDK8S_CLI_SCRATCH, isCdk8sCliScratch, linkForCdk8sCli, outputFolder, recoverInterruptedSwap, writeEnvironment } from './lib/synth/output';
 import { EnvironmentBuilder, environmentFiles, synthEnvironments } from './lib/synth/pipeline';
-import { failureLines, visible } from './lib/terminal';
+import { failureLines, STANDARD_IO } from './lib/terminal';
 import { parseSynthArguments, synthToStdout } from './lib/synth/stdout';
 import { helpText, isHelpRequest } from './lib/synth/commands';
 
@@ -14,8 +14,8 @@ import { helpText, isHelpRequest } from './lib/synth/commands';
  */
 export function main(
   processEnv: Readonly<Record<string, string | undefined>>,
-  log = (line: string) => console.log(visible(line)),
-  fail = (line: string) => console.error(visible(line)),
+  log = STANDARD_IO.out,
+  fail = STANDARD_IO.err,
   args: readonly string[] = [],
   build?: EnvironmentBuilder,
 ): number {

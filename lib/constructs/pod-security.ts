@@ -165,8 +165,8 @@ export function applyRestrictedPodSecurity(workload: kplus.AbstractPod, options:
   ].map((c) => ({ ...c, context: mergeContainerContext(c.container.securityContext, options.securityContext, pod) }));
 
   const contextFindings = [
-    ...podFindings(pod, `${where} pod`),
-    ...containers.flatMap((c) => containerFindings(c.context, `${where} container "${c.container.name}"`)),
+    ...securityContextFindings(pod, `${where} pod`, 'pod'),
+    ...containers.flatMap((c) => securityContextFindings(c.context, `${where} container "${c.container.name}"`, 'container')),
   ];
   const problems = messages(contextFindings, allowed);
   if (problems.length > 0) throw new Error(problems.join('\n'));
@@ -280,14 +280,6 @@ function securityContextFindings(sc: any, where: string, of: 'pod' | 'container'
     else add(`capabilities.add: ${capability}`, 'Capabilities', 'privileged');
   }
   return findings;
-}
-
-function podFindings(pod: ReturnType<typeof mergePodContext>, where: string): Finding[] {
-  return securityContextFindings(pod, where, 'pod');
-}
-
-function containerFindings(context: ReturnType<typeof mergeContainerContext>, where: string): Finding[] {
-  return securityContextFindings(context, where, 'container');
 }
 
 /** A workload's pod template as JSON (`{ metadata, spec }`), wherever its kind keeps it; undefined for other kinds. */
