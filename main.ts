@@ -1,74 +1,117 @@
-import { ENVIRONMENTS, selectEnvironments } from './lib/environments';
-import { REGISTRY_TOKEN_VARIABLE } from './lib/config/layers';
-import { CDK8S_CLI_SCRATCH, isCdk8sCliScratch, linkForCdk8sCli, outputFolder, recoverInterruptedSwap, writeEnvironment } from './lib/synth/output';
-import { EnvironmentBuilder, environmentFiles, synthEnvironments } from './lib/synth/pipeline';
-import { failureLines, STANDARD_IO } from './lib/terminal';
-import { parseSynthArguments, synthToStdout } from './lib/synth/stdout';
-import { helpText, isHelpRequest } from './lib/synth/commands';
+// The Task API's project: the library's first consumer. Everything the commands know of the
+// Task API (its environments, what each builds, its registry and variables) is declared here
+// once; `npm run synth`, `npm run synth -- --stdout`, `npm run plan` and `npm run explain` all
+// load this definition. Only the library's public API (./lib, the package's entry) is used.
+import { Chart, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { defineProject, EnvironmentContext, EnvironmentSettings, GuardRailExceptions, ProjectDefinition, runProgram, TaskApiApp, TaskApiAppProps, valuesOf } from './lib';
 
-/**
- * `npm run synth` and `npx cdk8s synth`: synthesizes the environments in TASK_API_ENV
- * (comma-separated or `all`; default dev) into `$CDK8S_OUTDIR/<environment>/` (default dist),
- * replacing only those folders, and prints a summary. Returns the exit code. `build` replaces
- * what each environment holds besides its Namespace (the default: the Task API).
- */
-export function main(
-  processEnv: Readonly<Record<string, string | undefined>>,
-  log = STANDARD_IO.out,
-  fail = STANDARD_IO.err,
-  args: readonly string[] = [],
-  build?: EnvironmentBuilder,
-): number {
-  // Before anything is read: help needs no env file, variable or secret.
-  if (isHelpRequest(args)) {
-    helpText('synth').forEach((line) => log(line));
-    return 0;
-  }
-  try {
-    const command = parseSynthArguments(args);
-    if (command.stdout) return synthToStdout(command, { processEnv, synthesize: (names, options) => synthEnvironments(names, { ...options, build }), err: fail });
-    const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
-    const outdir = outputFolder(processEnv);
-    // cdk8s-cli keeps the app's stdout to itself: the summary goes to stderr there.
-    if (isCdk8sCliScratch(processEnv)) log = fail;
-    for (const name of names) recoverInterruptedSwap(outdir, name);
-    const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir, build });
-    for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) fail(`warning: ${warning}`);
-    for (const result of synthesized) {
-      const { environment, layers, layeredConfigs, pullSecrets, carried, notes } = result;
-      const files = environmentFiles(result);
-      const folder = writeEnvironment(outdir, environment, files);
-      if (isCdk8sCliScratch(processEnv)) linkForCdk8sCli(CDK8S_CLI_SCRATCH, outdir, environment, files);
-      // One object per file, each name unique (writeEnvironment refuses otherwise), so the count
-      // is the files in the folder; the earlier versions carried forward are named in the notes.
-      const kept = carried.length === 0 ? '' : carried.length === 1 ? ' (1 of them an earlier config version kept for rollback)'
-        : ` (${carried.length} of them earlier config versions kept for rollback)`;
-      log(`${environment}: ${files.length} objects written to ${folder}/${kept}`);
-      for (const config of layeredConfigs) {
-        log(`  configmap ${config.configMapName}  ${config.configHash()}`);
-        log(`  secret    ${config.secretName}  ${config.secretSummary()}`);
-      }
-      for (const pullSecret of pullSecrets) {
-        // Said out loud: dev takes a developer's own GITHUB_TOKEN from the shell when it is set.
-        const from = !layers.registry ? 'the secret store'
-          : layers.fromProcessEnv.includes(REGISTRY_TOKEN_VARIABLE) ? `$${REGISTRY_TOKEN_VARIABLE}` : `env/${environment}.secrets.env`;
-        log(`  pull secret ${pullSecret.secret.name}  token from ${from}${[pullSecret.backendSecret.summary()].filter((s) => s).map((s) => `  ${s}`).join('')}`);
-      }
-      for (const note of notes) log(`  ${note}`);
-    }
-    return 0;
-  } catch (error) {
-    failureLines('synth', error, processEnv).forEach((line) => fail(line));
-    return 1;
-  }
+/** What differs between the Task API's environments besides their env files. */
+export interface TaskApiEnvironment extends EnvironmentSettings {
+  /** Number of pods. */
+  readonly replicas: number;
+  /** CPU and memory requests and limits of the Task API container. */
+  readonly resources: kplus.ContainerResources;
 }
 
+const SMALL: kplus.ContainerResources = {
+  cpu: { request: kplus.Cpu.millis(100), limit: kplus.Cpu.millis(500) },
+  memory: { request: Size.mebibytes(128), limit: Size.mebibytes(256) },
+};
+
 /**
- * The synth program: what `node build/main.js` runs, and what `npm run synth` (scripts/synth.cjs)
- * calls after loading build/main.js.
+ * The environments, by name. The name selects `env/<name>.env` and `env/<name>.secrets.env` and
+ * the output folder `dist/<name>/`. The images are the defaults: CI sets TASK_API_IMAGE.
  */
-export function runSynthProgram(): void {
-  process.exitCode = main(process.env, console.log, console.error, process.argv.slice(2));
+export const ENVIRONMENTS: Readonly<Record<string, TaskApiEnvironment>> = {
+  // The embedded default: a fresh clone synthesizes it with no setup (its secrets file holds
+  // fake values and is committed; registry credentials are used only when set).
+  dev: {
+    namespace: 'task-api-dev',
+    image: 'ghcr.io/example-org/task-api:dev',
+    replicas: 1,
+    resources: SMALL,
+    requireRegistryCredentials: false,
+    fakeSecrets: true,
+  },
+  staging: {
+    namespace: 'task-api-staging',
+    image: 'ghcr.io/example-org/task-api:1.4.0',
+    replicas: 1,
+    resources: SMALL,
+    requireRegistryCredentials: true,
+  },
+  production: {
+    namespace: 'task-api-production',
+    image: 'ghcr.io/example-org/task-api:1.4.0',
+    replicas: 3,
+    resources: {
+      cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.millis(1000) },
+      memory: { request: Size.mebibytes(256), limit: Size.mebibytes(512) },
+    },
+    requireRegistryCredentials: true,
+  },
+};
+
+/**
+ * Exceptions to the guard rails, for every environment. Each entry is a reviewed decision: say
+ * why next to it.
+ */
+export const GUARD_RAIL_EXCEPTIONS: GuardRailExceptions = {
+  // e.g. 'MAX_TOKENS_PER_REQUEST', // a count, not a credential
+  notSecret: [],
+  inBothLayers: [],
+  // Keys an env/<environment>.env may add although env/defaults.env lacks them, e.g.
+  // 'DEBUG_SQL', // dev only: production must not even have a default for it
+  notInDefaults: [],
+  // Loader and runtime variables set on purpose, e.g.
+  // 'NODE_OPTIONS', // --max-old-space-size only; reviewed: no --require, no --import
+  runtimeVariables: [],
+};
+
+/** The Task API image's registry: its pull secret reads GITHUB_USERNAME and GITHUB_TOKEN. */
+export const REGISTRY = 'ghcr.io';
+
+/** An environment's settings, resolved layers and secret backend as TaskApiApp props. */
+export function taskApiProps(context: EnvironmentContext<TaskApiEnvironment>): TaskApiAppProps {
+  const { settings, layers, secretBackend } = context;
+  return {
+    namespace: settings.namespace,
+    image: context.image,
+    replicas: settings.replicas,
+    resources: settings.resources,
+    config: valuesOf(layers.config),
+    secrets: valuesOf(layers.secrets),
+    storedSecretKeys: layers.externalSecretKeys,
+    registry: context.registryAccess(REGISTRY),
+    secretBackend,
+  };
 }
 
-if (require.main === module) runSynthProgram();
+/** What each environment holds besides its Namespace: the Task API (an EnvironmentBuilder). */
+export function buildTaskApi(chart: Chart, context: EnvironmentContext<TaskApiEnvironment>): TaskApiApp {
+  return new TaskApiApp(chart, 'TaskApi', taskApiProps(context));
+}
+
+/** The Task API's project definition (tests build variants of it: another env folder, builder). */
+export const TASK_API: ProjectDefinition<TaskApiEnvironment> = {
+  name: 'task-api',
+  environments: ENVIRONMENTS,
+  defaultEnvironment: 'dev',
+  envDir: 'env',
+  build: buildTaskApi,
+  registries: { [REGISTRY]: { username: 'GITHUB_USERNAME', password: 'GITHUB_TOKEN' } },
+  guardRailExceptions: GUARD_RAIL_EXCEPTIONS,
+};
+
+export const project = defineProject(TASK_API);
+
+/**
+ * The program: `npm run synth` (scripts/synth.cjs), `npm run plan`, `npm run explain` and
+ * `node build/main.js <command>` all run it.
+ */
+export function runTaskApiProgram(argv: readonly string[] = process.argv.slice(2)): void {
+  runProgram(project, argv);
+}
+
+if (require.main === module) runTaskApiProgram();

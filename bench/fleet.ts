@@ -6,10 +6,10 @@
 // inside it: N services cost N.
 import { readFileSync } from 'fs';
 import * as kplus from 'cdk8s-plus-27';
-import { ENVIRONMENTS, selectEnvironments } from '../lib/environments';
+import { defineProject, SynthOptions, synthEnvironments, TaskApiApp } from '../lib';
+import { selectEnvironments } from '../lib/environments';
 import { manifestFiles, writeEnvironment } from '../lib/synth/output';
-import { SynthOptions, synthEnvironments, taskApiProps } from '../lib/synth/pipeline';
-import { TaskApiApp } from '../lib/constructs/task-api-app';
+import { project, TASK_API, taskApiProps } from '../main';
 
 /** One environment of the fleet, synthesized. */
 export interface SynthesizedFleet {
@@ -33,8 +33,8 @@ export function fleetServiceNames(count: number): string[] {
  */
 export function synthFleet(environments: readonly string[], services: readonly string[], options: SynthOptions): SynthesizedFleet[] {
   const apps = new Map<string, TaskApiApp[]>();
-  const synthesized = synthEnvironments(environments, {
-    ...options,
+  const fleet = defineProject({
+    ...TASK_API,
     build: (chart, context) => {
       const props = taskApiProps(context);
       apps.set(context.environment, services.map((name) => {
@@ -44,6 +44,7 @@ export function synthFleet(environments: readonly string[], services: readonly s
       }));
     },
   });
+  const synthesized = synthEnvironments(fleet, environments, options);
   return synthesized.map(({ environment, objects }) => ({ environment, services: apps.get(environment) ?? [], objects }));
 }
 
@@ -54,8 +55,9 @@ export function synthFleet(environments: readonly string[], services: readonly s
  */
 export function runFleetProgram(): void {
   const { services } = JSON.parse(readFileSync('fleet.json', 'utf8')) as { services: string[] };
-  const environments = selectEnvironments(process.env.TASK_API_ENV, Object.keys(ENVIRONMENTS));
-  for (const { environment, objects } of synthFleet(environments, services, { envDir: 'env', processEnv: process.env })) {
+  const variable = project.variables.environment;
+  const environments = selectEnvironments(process.env[variable], Object.keys(project.environments), project.defaultEnvironment, variable);
+  for (const { environment, objects } of synthFleet(environments, services, { processEnv: process.env })) {
     writeEnvironment('dist', environment, manifestFiles(objects));
     console.log(`${environment}: ${services.length} services, ${objects.length} objects written to dist/${environment}/`);
   }

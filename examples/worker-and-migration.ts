@@ -1,14 +1,16 @@
 // A platform team's reuse of the Task API's constructs: next to the API, a queue worker and a
 // database migration Job that read the same configuration and pull the same private image.
 //
-//   synthEnvironments(['dev', 'staging', 'production'], { envDir: 'env', processEnv, build: buildTaskApiWithWorker })
+//   export const project = defineProject({ ...TASK_API, build: buildTaskApiWithWorker });
 //
+// in main.ts is all it takes: synth, --stdout, plan and explain all read that one definition.
 // Everything comes from the public API (lib/index.ts): the environment's context (settings,
-// resolved layers, secret backend) in, constructs out; the pipeline adds the Namespace, removes
-// noise, validates and writes as it does for the Task API alone.
+// resolved layers, secret backend, image) in, constructs out; the pipeline adds the Namespace,
+// removes noise, validates and writes as it does for the Task API alone.
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { applyRestrictedPodSecurity, EnvironmentBuilder, nameJobAfterContent, TaskApiApp, taskApiProps } from '../lib';
+import { applyRestrictedPodSecurity, defineProject, EnvironmentBuilder, nameJobAfterContent, TaskApiApp } from '../lib';
+import { TASK_API, TaskApiEnvironment, taskApiProps } from '../main';
 
 /** The worker's command: consumes the Task API's queue; serves no HTTP. */
 export const WORKER_COMMAND = ['python', '-m', 'task_api.worker'];
@@ -33,7 +35,7 @@ export const MIGRATION_COMMAND = ['alembic', 'upgrade', 'head'];
  * Both get the Task API's LayeredConfig (so both roll when it changes), its pull secret when the
  * image is on its registry, and the restricted Pod Security settings.
  */
-export const buildTaskApiWithWorker: EnvironmentBuilder = (chart, context) => {
+export const buildTaskApiWithWorker: EnvironmentBuilder<TaskApiEnvironment> = (chart, context) => {
   const api = new TaskApiApp(chart, 'TaskApi', taskApiProps(context));
   const { resources } = context.settings;
 
@@ -76,3 +78,6 @@ export const buildTaskApiWithWorker: EnvironmentBuilder = (chart, context) => {
   applyRestrictedPodSecurity(migration);
   nameJobAfterContent(migration);
 };
+
+/** The Task API's project with the worker and the migration. */
+export const projectWithWorker = defineProject({ ...TASK_API, build: buildTaskApiWithWorker });

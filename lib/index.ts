@@ -1,19 +1,28 @@
-// The public API a platform team imports: the constructs, the secret backends, the pipeline and
-// the types they take. Everything else under lib/ is internal.
-export * from './constructs/task-api-app';
-export * from './constructs/layered-config';
-export * from './constructs/registry-pull-secret';
-export * from './constructs/pod-security';
-export * from './constructs/content-named-job';
-export * from './secrets/backend';
+// The library's public API: what a consumer's main.ts imports (package.json's `exports` points
+// here). Everything else under lib/ is internal and may change without notice.
+
+// The project definition, and the program that runs its commands.
+export { defineProject, EnvironmentBuilder, EnvironmentContext, Project, ProjectDefinition, ProjectVariables, RegistryAccess, RegistryCredentialVariables } from './project';
+export { EnvironmentSettings } from './environments';
+export { runCommand, runProgram } from './cli';
+
+// Constructs.
+export { TaskApiApp, TaskApiAppProps } from './constructs/task-api-app';
+export { CONFIG_HASH_ANNOTATION, LayeredConfig, LayeredConfigProps } from './constructs/layered-config';
+export { RegistryPullSecret, RegistryPullSecretProps } from './constructs/registry-pull-secret';
+export {
+  applyRestrictedPodSecurity, ContainerSecurityOverrides, PodSecurityLevel, PodSecurityOverrides, PodSecurityRelaxation, RestrictedPodSecurityOptions,
+} from './constructs/pod-security';
+export { nameJobAfterContent } from './constructs/content-named-job';
+
+// Secret backends (the pipeline chooses one per environment; these are for tests and Testing.synth).
+export { SECRET_HASH_ANNOTATION, SecretBackend, SecretBackendName } from './secrets/backend';
 export { PlainSecretBackend, PlainSecretBackendProps } from './secrets/plain';
 export { SealedSecretBackend, SealedSecretBackendProps } from './secrets/sealed';
 export { parseSealingCertificate, SealingCertificate } from './secrets/sealing';
-export { ExternalSecretBackend, ExternalSecretBackendProps, RemoteRef, SecretStoreRef, RELOADER_SECRETS_ANNOTATION } from './secrets/external';
-export { buildTaskApi, EnvironmentBuilder, EnvironmentContext, synthEnvironments, SynthesizedEnvironment, SynthOptions, taskApiProps } from './synth/pipeline';
-export { manifestFiles, writeEnvironment } from './synth/output';
-export { withoutNoise } from './synth/noise';
-export { ResolvedLayers, ResolvedValue, Source } from './config/layers';
-export { EnvironmentSettings, ENVIRONMENTS, selectEnvironments } from './environments';
-export { CONFIG_HISTORY_ANNOTATION, ObjectRef, OutputFile, readOutputFiles, RETAINED_BYTES_LIMIT, retainVersions } from './synth/retention';
-export { applySetName, pruneCommand } from './synth/applyset';
+export { ExternalSecretBackend, ExternalSecretBackendProps, RELOADER_SECRETS_ANNOTATION, RemoteRef, SecretStoreRef } from './secrets/external';
+
+// What the builder receives, and the pipeline for tests of a project.
+export { GuardRailExceptions } from './config/guard-rails';
+export { ResolvedLayers, ResolvedValue, Source, valuesOf } from './config/layers';
+export { environmentFiles, synthEnvironments, SynthesizedEnvironment, SynthOptions } from './synth/pipeline';

@@ -100,10 +100,11 @@ export const STANDARD_IO: CommandIO = {
 
 /**
  * How every command reports a user mistake: `<command> failed: <message>`, one problem per
- * indented line when there are several, and the stack trace only with TASK_API_DEBUG.
+ * indented line when there are several, and the stack trace only when `debug` (the project's
+ * debug variable is set).
  */
-export function failureLines(command: string, error: unknown, processEnv: Readonly<Record<string, string | undefined>>): string[] {
+export function failureLines(command: string, error: unknown, debug: boolean): string[] {
   const problems = (error as Error).message.split('\n');
   const message = problems.length === 1 ? `${command} failed: ${problems[0]}` : `${command} failed:\n  ${problems.join('\n  ')}`;
-  return processEnv.TASK_API_DEBUG ? [message, String((error as Error).stack)] : [message];
+  return debug ? [message, String((error as Error).stack)] : [message];
 }

@@ -1,4 +1,5 @@
-// `npm run explain`: build/bin/explain.js, which runs on load, in one Node process
-// (scripts/launch.cjs). A program that cannot build or start exits 2, explain's error code.
+// `npm run explain`: the explain command of the project main.ts defines (build/main.js), in one
+// Node process (scripts/launch.cjs). A program that cannot build or start exits 2, explain's
+// error code.
 'use strict';
-require('./launch.cjs').launch({ command: 'explain', bundle: 'bin/explain.js', failureCode: 2 });
+require('./launch.cjs').launch({ command: 'explain', bundle: 'main.js', failureCode: 2, run: (program) => program.runTaskApiProgram(['explain', ...process.argv.slice(2)]) });

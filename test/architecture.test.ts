@@ -2,9 +2,9 @@ import { readdirSync, readFileSync, statSync } from 'fs';
 import { dirname, join, relative, resolve } from 'path';
 
 // The layers of lib/, lowest first: a module may import its own layer and the layers below it,
-// never one above. The command line (main.ts, bin/) sits on top and is the only reader of
-// process.env and process.argv.
-const LAYERS = ['config', 'secrets', 'constructs', 'environments', 'synth', 'review'];
+// never one above. The program (lib/cli.ts, which a consumer's main.ts runs) sits on top and is
+// the only reader of process.env and process.argv.
+const LAYERS = ['config', 'secrets', 'constructs', 'environments', 'project', 'synth', 'review', 'cli'];
 // Leaves any layer may use: terminal output helpers import nothing of lib/.
 const LEAVES = ['terminal'];
 const LIB = join(__dirname, '..', 'lib');
@@ -66,8 +66,20 @@ describe('lib/ architecture', () => {
     expect(circles).toEqual([]);
   });
 
-  test('nothing under lib/ reads process.env or process.argv: the command line passes them down', () => {
+  test('nothing under lib/ but the program (cli.ts) reads process.env or process.argv: it passes them down', () => {
     const readers = files.filter((file) => /process\.(env|argv)\b/.test(readFileSync(file, 'utf8').replace(/^\s*(\/\/|\*).*$/gm, '')));
-    expect(readers.map((file) => relative(LIB, file))).toEqual([]);
+    expect(readers.map((file) => relative(LIB, file))).toEqual(['cli.ts']);
+  });
+
+  test('nothing under lib/ but TaskApiApp names the Task API, its variables, keys or folders: they are the consumer\'s', () => {
+    // The consumer's names (main.ts, env/): the app, its variables, its registry's variables and keys.
+    const envKeys = readdirSync(join(LIB, '..', 'env')).flatMap((name) => readFileSync(join(LIB, '..', 'env', name), 'utf8').split('\n'))
+      .map((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1]).filter((key): key is string => key !== undefined);
+    const names = new RegExp(`[Tt]ask-?[Aa]pi|task_api|TASK_API|GITHUB_(USERNAME|TOKEN)|\\b(${[...new Set(envKeys)].join('|')})\\b`);
+    const naming = files.filter((file) => !file.endsWith(join('constructs', 'task-api-app.ts')) && !file.endsWith('index.ts'))
+      .flatMap((file) => readFileSync(file, 'utf8').split('\n').map((line, i) => [file, i + 1, line] as const))
+      .filter(([, , line]) => names.test(line))
+      .map(([file, line, text]) => `${relative(LIB, file)}:${line}: ${text.trim()}`);
+    expect(naming).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, real
 import { tmpdir } from 'os';
 import { join, relative } from 'path';
 import { parse, parseAllDocuments } from 'yaml';
-import { ENVIRONMENTS } from '../lib/environments';
+import { ENVIRONMENTS } from '../main';
 import { cleanCopy, objectsOfFiles, pyYamlDocuments, ROOT } from './gitops-support';
 import { findKubectl, kubectl } from './kubectl';
 

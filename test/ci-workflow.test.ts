@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rea
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parse } from 'yaml';
-import { ENVIRONMENTS } from '../lib/environments';
+import { ENVIRONMENTS } from '../main';
 import { cleanCopy, objectsOfFiles, ROOT } from './gitops-support';
 import { fakeSecrets } from './support';
 import { throwawayCertificate } from './sealing-certificate';

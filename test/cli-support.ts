@@ -20,9 +20,13 @@ export function writeSecretsFile(root: string, environment: string, secrets: Rec
   writeFileSync(join(root, 'env', `${environment}.secrets.env`), lines.join('\n') + '\n');
 }
 
-/** Runs a compiled command (`main.js`, `bin/explain.js`, `bin/plan.js`) in `cwd`, as npm would. */
-export function runBuilt(script: string, cwd: string, env: Record<string, string> = {}, args: readonly string[] = []) {
-  const result = spawnSync(process.execPath, [join(BUILD_DIR, script), ...args], { cwd, env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' });
+/**
+ * Runs the compiled program in `cwd`, as npm would: `main.js` is synth (`node build/main.js`),
+ * `plan` and `explain` are `node build/main.js plan|explain`.
+ */
+export function runBuilt(program: 'main.js' | 'plan' | 'explain', cwd: string, env: Record<string, string> = {}, args: readonly string[] = []) {
+  const command = program === 'main.js' ? [] : [program];
+  const result = spawnSync(process.execPath, [join(BUILD_DIR, 'main.js'), ...command, ...args], { cwd, env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, out: result.stdout + result.stderr };
 }
 

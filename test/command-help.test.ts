@@ -2,11 +2,12 @@ import { spawnSync } from 'child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { COMMAND_VARIABLES, helpText } from '../lib/synth/commands';
+import { commandVariables, helpText } from '../lib/synth/commands';
+import { project as taskApi } from '../main';
 import { runBuilt } from './cli-support';
 
 const ROOT = join(__dirname, '..');
-const BUNDLES = { synth: 'main.js', plan: 'bin/plan.js', explain: 'bin/explain.js' } as const;
+const BUNDLES = { synth: 'main.js', plan: 'plan', explain: 'explain' } as const;
 const COMMANDS = Object.keys(BUNDLES) as (keyof typeof BUNDLES)[];
 
 /** A folder with nothing in it: no env/, no dist/. */
@@ -19,7 +20,7 @@ describe('--help and -h', () => {
       const result = runBuilt(BUNDLES[command], cwd, {}, [flag]);
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
-      expect(result.stdout).toBe(helpText(command).join('\n') + '\n');
+      expect(result.stdout).toBe(helpText(command, taskApi).join('\n') + '\n');
       expect(result.stdout).toMatch(/^Usage: npm run /);
       expect(result.stdout).toContain('\nVariables:\n  TASK_API_ENV  ');
       expect(result.stdout).toContain('\nExit codes:\n  0  ');
@@ -34,7 +35,7 @@ describe('--help and -h', () => {
   });
 
   test('plan\'s help states its exit codes, 1 meaning changes', () => {
-    expect(helpText('plan').join('\n')).toMatch(/Exit codes:\n {2}0 {2}no changes\n {2}1 {2}changes pending.*npm run plan; npm run synth.*\n {2}2 {2}an error$/);
+    expect(helpText('plan', taskApi).join('\n')).toMatch(/Exit codes:\n {2}0 {2}no changes\n {2}1 {2}changes pending.*npm run plan; npm run synth.*\n {2}2 {2}an error$/);
   });
 
   test('plan and explain refuse an argument they do not know: one line, exit 2', () => {
@@ -50,7 +51,7 @@ describe('--help and -h', () => {
     const sources = [join(ROOT, 'main.ts'), ...['lib', 'bin'].flatMap((dir) => (readdirSync(join(ROOT, dir), { recursive: true }) as string[])
       .filter((name) => name.endsWith('.ts')).map((name) => join(ROOT, dir, name)))];
     const read = new Set(sources.flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/process(?:Env|\.env)\.([A-Z][A-Z0-9_]*)/g)].map((m) => m[1])));
-    const listed = COMMAND_VARIABLES.map((v) => v.name);
+    const listed = commandVariables(taskApi).map((v) => v.name);
     expect([...read].filter((name) => !listed.includes(name))).toEqual([]);
     expect(listed).toEqual(expect.arrayContaining(['TASK_API_SECRET_BACKEND', 'TASK_API_SEALING_CERT', 'CDK8S_OUTDIR']));
   });

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { parse as dotenvParse } from 'dotenv';
 import { EnvEntry, parseEnvFile, readEnvFile } from '../lib/config/env-file';
 import { synthEnvironments } from '../lib/synth/pipeline';
-import { committedEnvDir, fakeSecrets, folderWith } from './support';
+import { committedEnvDir, fakeSecrets, folderWith, taskApiProject } from './support';
 
 describe('parseEnvFile', () => {
   test('in a secrets file, names only the keys it is told of: another "key" may be a line of secret text', () => {
@@ -152,7 +152,7 @@ describe('lines dotenv would read other than as written are errors', () => {
       const envDir = committedEnvDir();
       writeFileSync(join(envDir, 'staging.secrets.env'), Object.entries(fakeSecrets('staging')).map(([k, v]) => `${k}=${v}\n`).join(''));
       appendFileSync(join(envDir, name), name.includes('secrets') ? 'DATABASE_PASSWORD_2=Xy7#kP2!q\n' : 'LOG_FORMAT=json#fake\n');
-      expect(() => synthEnvironments(['staging'], { envDir, processEnv: {} }))
+      expect(() => synthEnvironments(taskApiProject(), ['staging'], { envDir, processEnv: {} }))
         // A secrets-file key its .example does not list is not named: it may be secret text.
         .toThrow(new RegExp(`^${join(envDir, name).replace(/[.]/g, '\\.')}:\\d+: ${name === 'staging.secrets.env' ? "the text before '='" : '(DATABASE_PASSWORD_2|LOG_FORMAT)'}: '#' in an unquoted value`));
     });

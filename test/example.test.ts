@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parseAllDocuments } from 'yaml';
-import { buildTaskApiWithWorker, MIGRATION_COMMAND, WORKER_COMMAND } from '../examples/worker-and-migration';
+import { MIGRATION_COMMAND, projectWithWorker, WORKER_COMMAND } from '../examples/worker-and-migration';
 import { CONFIG_HASH_ANNOTATION } from '../lib/constructs/layered-config';
 import { SECRET_HASH_ANNOTATION } from '../lib/secrets/backend';
 import { RELOADER_SECRETS_ANNOTATION } from '../lib/secrets/external';
@@ -17,7 +17,7 @@ import { committedEnvDir, fakeSecrets, findObject, findVersion } from './support
 const ENVIRONMENTS = ['dev', 'staging', 'production'];
 
 function synth(environment: string, envDir = committedEnvDir(), processEnv: Record<string, string> = environment === 'dev' ? {} : fakeSecrets(environment)): SynthesizedEnvironment {
-  return synthEnvironments([environment], { envDir, processEnv, build: buildTaskApiWithWorker })[0];
+  return synthEnvironments(projectWithWorker, [environment], { envDir, processEnv })[0];
 }
 
 /** The migration Job: its name carries a content suffix, so it is found by what it runs. */

@@ -1,13 +1,14 @@
 import { appendFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { synthEnvironments, SynthesizedEnvironment } from '../lib/synth/pipeline';
-import { explainEnvironment, main, renderComparison, renderContainer } from '../lib/review/explain';
+import { explainCommand, explainEnvironment, renderComparison, renderContainer } from '../lib/review/explain';
+import { project as taskApiProjectDefinition } from '../main';
 import { outputFor } from '../lib/terminal';
 import { project, runBuilt, writeSecretsFile } from './cli-support';
-import { addDevSecret, committedEnvDir, fakeSecrets, findObject, findVersion } from './support';
+import { addDevSecret, committedEnvDir, fakeSecrets, findObject, findVersion, taskApiProject } from './support';
 
 function synthDev(envDir = committedEnvDir(), inBothLayers: string[] = []): SynthesizedEnvironment {
-  return synthEnvironments(['dev'], { envDir, processEnv: {}, exceptions: { notSecret: [], inBothLayers } })[0];
+  return synthEnvironments(taskApiProject({ guardRailExceptions: { notSecret: [], inBothLayers } }), ['dev'], { envDir, processEnv: {} })[0];
 }
 
 /** The Task API container's explanation among an environment's. */
@@ -55,7 +56,7 @@ describe('explainEnvironment', () => {
     const envDir = committedEnvDir();
     appendFileSync(join(envDir, 'dev.secrets.env.example'), 'EXTRA_TOKEN=\n');
     const processEnv = { EXTRA_TOKEN: 'fake-ci-extra-token', DATABASE_PASSWORD: 'fake-dev-database-password' };
-    const vars = varsOf(synthEnvironments(['dev'], { envDir, processEnv })[0]);
+    const vars = varsOf(synthEnvironments(taskApiProject(), ['dev'], { envDir, processEnv })[0]);
     expect(vars.EXTRA_TOKEN.from).toMatch(/^\$EXTRA_TOKEN \(process environment\) via Secret task-api-secrets-[0-9a-z]{10}$/);
     expect(vars.DATABASE_PASSWORD.from).toBe(`${join(envDir, 'dev.secrets.env')}:3 (secrets) via Secret ${vars.EXTRA_TOKEN.from.split(' ').pop()}`);
     expect(vars.DATABASE_PASSWORD.overrides).toEqual([]);
@@ -113,7 +114,7 @@ describe('rendering', () => {
       const secrets = { ...fakeSecrets(environment), OPENAI_API_KEY: 'fake-shared-key' };
       writeFileSync(join(envDir, `${environment}.secrets.env`), Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`).join(''));
     }
-    const explanations = synthEnvironments(['staging', 'production'], { envDir, processEnv: {} }).flatMap(explainEnvironment);
+    const explanations = synthEnvironments(taskApiProject(), ['staging', 'production'], { envDir, processEnv: {} }).flatMap(explainEnvironment);
     const lines = renderComparison(explanations.filter((e) => e.workload === 'Deployment task-api'), PLAIN);
     expect(lines).toEqual([
       'Deployment task-api, container task-api, across staging, production',
@@ -132,7 +133,7 @@ describe('rendering', () => {
   });
 });
 
-describe('npm run explain (build/bin/explain.js)', () => {
+describe('npm run explain (build/main.js explain)', () => {
   const CANARIES = ['fake-canary-database-password-7f3a', 'fake-canary-openai-key-91bd', 'fake-canary-github-token-22c8', 'fake-canary-hash-key-0e41-long-enough-for-32-bytes'];
 
   function canaryProject(): string {
@@ -154,7 +155,7 @@ describe('npm run explain (build/bin/explain.js)', () => {
   }
 
   test('never prints a secret value, nor its base64, for every environment', () => {
-    const result = runBuilt('bin/explain.js', canaryProject(), { TASK_API_ENV: 'all' });
+    const result = runBuilt('explain', canaryProject(), { TASK_API_ENV: 'all' });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('DATABASE_PASSWORD=<secret>  # ');
     expect(result.stdout).not.toMatch(/bytes>/);
@@ -168,7 +169,7 @@ describe('npm run explain (build/bin/explain.js)', () => {
   });
 
   test('explains dev by default, in plain text when stdout is not a terminal', () => {
-    const result = runBuilt('bin/explain.js', project());
+    const result = runBuilt('explain', project());
     expect(result.status).toBe(0);
     expect(result.stdout.split('\n')).toContain('dev: Deployment task-api, container task-api (namespace task-api-dev)');
     expect(result.stdout).not.toMatch(/\x1b\[/);
@@ -177,7 +178,7 @@ describe('npm run explain (build/bin/explain.js)', () => {
   test('a user mistake is one message on stderr and exit code 2, as plan\'s errors', () => {
     const root = project();
     appendFileSync(join(root, 'env', 'dev.env'), 'NOT A LINE\n');
-    const result = runBuilt('bin/explain.js', root);
+    const result = runBuilt('explain', root);
     expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe("explain failed: env/dev.env:5: expected KEY=value; this line has no '='\n");
@@ -189,7 +190,7 @@ describe('npm run explain (build/bin/explain.js)', () => {
     const cwd = process.cwd();
     process.chdir(project());
     try {
-      expect(main({ TASK_API_ENV: 'nope' }, { out: (l) => lines.push(l), err: (l) => errors.push(l), isTTY: false })).toBe(2);
+      expect(explainCommand(taskApiProjectDefinition, { TASK_API_ENV: 'nope' }, { out: (l) => lines.push(l), err: (l) => errors.push(l), isTTY: false })).toBe(2);
     } finally {
       process.chdir(cwd);
     }

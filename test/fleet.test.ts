@@ -3,7 +3,7 @@ import { join } from 'path';
 import { Chart } from 'cdk8s';
 import { fleetServiceNames, synthFleet } from '../bench/fleet';
 import { synthEnvironments } from '../lib/synth/pipeline';
-import { committedEnvDir, fakeSecrets, findObject, findVersion } from './support';
+import { committedEnvDir, fakeSecrets, findObject, findVersion, taskApiProject } from './support';
 
 /** The committed env files plus fake staging and production secrets files. */
 function envDirWithAllSecrets(): string {
@@ -44,7 +44,7 @@ describe('the benchmark fleet', () => {
 
   test("gives each service its environment's resolved configuration and secrets", () => {
     const envDir = envDirWithAllSecrets();
-    const [single] = synthEnvironments(['staging'], { envDir, processEnv: {} });
+    const [single] = synthEnvironments(taskApiProject(), ['staging'], { envDir, processEnv: {} });
     const [fleet] = synthFleet(['staging'], fleetServiceNames(2), { envDir, processEnv: {} });
     const expected = findVersion(single.objects, 'ConfigMap', 'task-api-config').data;
     expect(findVersion(fleet.objects, 'ConfigMap', 'svc-0002-config').data).toEqual(expected);

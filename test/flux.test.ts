@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parse, parseAllDocuments } from 'yaml';
-import { ENVIRONMENTS } from '../lib/environments';
+import { ENVIRONMENTS } from '../main';
 import { project } from './cli-support';
 import { kindsAndNames, objectsOfFiles, ROOT, runSynth } from './gitops-support';
 import { findKubectl, kubectl } from './kubectl';

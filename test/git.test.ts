@@ -7,7 +7,7 @@ import { filesGitWouldCommit } from '../lib/synth/git';
 import { manifestFiles, writeEnvironment } from '../lib/synth/output';
 import { synthEnvironments } from '../lib/synth/pipeline';
 import { folderState, project, runBuilt } from './cli-support';
-import { committedEnvDir, fakeSecrets, findVersion } from './support';
+import { committedEnvDir, fakeSecrets, findVersion, taskApiProject } from './support';
 import { throwawayCertificate } from './sealing-certificate';
 
 /** Runs git in `cwd`, failing the test if git fails. */
@@ -39,14 +39,14 @@ function repository(gitignore = 'dist/*\n'): string {
 
 /** The file dev's versioned `kind` (ConfigMap or Secret) is written to, from the committed env files. */
 function devFile(kind: 'ConfigMap' | 'Secret'): string {
-  const [dev] = synthEnvironments(['dev'], { envDir: committedEnvDir(), processEnv: {} });
+  const [dev] = synthEnvironments(taskApiProject(), ['dev'], { envDir: committedEnvDir(), processEnv: {} });
   const name = findVersion(dev.objects, kind, kind === 'ConfigMap' ? 'task-api-config' : 'task-api-secrets').metadata.name;
   return `${kind === 'ConfigMap' ? 1 : 2}-${kind.toLowerCase()}-${name}.yaml`;
 }
 
 /** Synthesizes `environment` as `npm run synth` would in `root`, into `<root>/dist` unless told otherwise. */
 function synth(root: string, environment: string, processEnv: Record<string, string> = {}, outdir = join(root, 'dist')) {
-  return synthEnvironments([environment], { envDir: join(root, 'env'), processEnv, outdir })[0];
+  return synthEnvironments(taskApiProject(), [environment], { envDir: join(root, 'env'), processEnv, outdir })[0];
 }
 
 describe('asking git which files it would commit', () => {
@@ -114,7 +114,7 @@ describe('plain Secrets where git would commit them', () => {
     writeSecretsFile(root, 'production');
     let message = '';
     try {
-      synthEnvironments(['dev', 'staging', 'production'], { envDir: join(root, 'env'), processEnv: {}, outdir: join(root, 'dist') });
+      synthEnvironments(taskApiProject(), ['dev', 'staging', 'production'], { envDir: join(root, 'env'), processEnv: {}, outdir: join(root, 'dist') });
     } catch (error) {
       message = (error as Error).message;
     }

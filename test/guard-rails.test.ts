@@ -85,7 +85,7 @@ describe('guardRailProblems', () => {
     const problems = guardRailProblems(url, new Set(), 'env/staging.secrets.env', NONE);
     expect(problems).toEqual([
       'env/defaults.env:2: DATABASE_URL: looks like a secret (its value holds a URL with a password, user:password@); move it to env/staging.secrets.env, ' +
-      'or list it in GUARD_RAIL_EXCEPTIONS.notSecret (lib/environments.ts) if it is not one',
+      'or list it in guardRailExceptions.notSecret of the project definition if it is not one',
     ]);
     expect(problems.join('\n')).not.toContain('fake-url-pw');
   });

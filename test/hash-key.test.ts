@@ -3,7 +3,7 @@ import { join } from 'path';
 import { hashKeyProblems } from '../lib/config/hash-key';
 import { synthEnvironments } from '../lib/synth/pipeline';
 import { folderState, project, runBuilt, writeSecretsFile } from './cli-support';
-import { committedEnvDir, fakeSecrets } from './support';
+import { committedEnvDir, fakeSecrets, taskApiProject } from './support';
 
 const LONG_FAKE_KEY = 'fake-hash-key-long-enough-for-32-bytes-7c1d';
 
@@ -14,7 +14,7 @@ function synthError(environments: string[], secretsFiles: Record<string, Record<
     writeFileSync(join(envDir, `${environment}.secrets.env`), Object.entries(secrets).map(([k, v]) => `${k}=${v}\n`).join(''));
   }
   try {
-    synthEnvironments(environments, { envDir, processEnv });
+    synthEnvironments(taskApiProject(), environments, { envDir, processEnv });
   } catch (error) {
     return (error as Error).message.replaceAll(envDir, 'env');
   }
@@ -25,31 +25,31 @@ describe('the hash key rules (pure)', () => {
   const use = (value: string, environment = 'staging', at = 'env/staging.secrets.env:9') => ({ environment, value, at });
 
   test('a key of 32 bytes, its own and committed nowhere, passes', () => {
-    expect(hashKeyProblems(use('k'.repeat(32)), [use('fake-dev-hash-key', 'dev')], [use('p'.repeat(32), 'production')])).toEqual([]);
+    expect(hashKeyProblems(use('k'.repeat(32)), [use('fake-dev-hash-key', 'dev')], [use('p'.repeat(32), 'production')], 'TASK_API_HASH_KEY')).toEqual([]);
   });
 
   test('bytes count, not characters: 16 two-byte characters are enough', () => {
-    expect(hashKeyProblems(use('é'.repeat(16)), [], [])).toEqual([]);
-    expect(hashKeyProblems(use('é'.repeat(15) + 'x'), [], [])).toHaveLength(1);
+    expect(hashKeyProblems(use('é'.repeat(16)), [], [], 'TASK_API_HASH_KEY')).toEqual([]);
+    expect(hashKeyProblems(use('é'.repeat(15) + 'x'), [], [], 'TASK_API_HASH_KEY')).toHaveLength(1);
   });
 
   test('a short key is refused, naming the variable and how to make one, never the key', () => {
-    expect(hashKeyProblems(use('fake-short-key'), [], [])).toEqual([
+    expect(hashKeyProblems(use('fake-short-key'), [], [], 'TASK_API_HASH_KEY')).toEqual([
       'env/staging.secrets.env:9: TASK_API_HASH_KEY: shorter than 32 bytes: a short key lets anyone who can read the Deployments ' +
       'or the committed output guess secret values offline; make one with `openssl rand -base64 32`']);
   });
 
   test('a key equal to a committed one is refused, naming where it is committed', () => {
     const committed = use(LONG_FAKE_KEY, 'dev', 'env/dev.secrets.env:8');
-    const [problem] = hashKeyProblems(use(LONG_FAKE_KEY), [committed], []);
+    const [problem] = hashKeyProblems(use(LONG_FAKE_KEY), [committed], [], 'TASK_API_HASH_KEY');
     expect(problem).toBe('env/staging.secrets.env:9: TASK_API_HASH_KEY: the same key as env/dev.secrets.env:8, which is committed to ' +
       "the repository: anyone who can read it can guess staging's secret values offline; make one with `openssl rand -base64 32`");
   });
 
   test('a key equal to another environment\'s is refused; its own entry among the others is no reason', () => {
     const own = use(LONG_FAKE_KEY);
-    expect(hashKeyProblems(own, [], [own])).toEqual([]);
-    const [problem] = hashKeyProblems(own, [], [own, use(LONG_FAKE_KEY, 'production', 'env/production.secrets.env:9')]);
+    expect(hashKeyProblems(own, [], [own], 'TASK_API_HASH_KEY')).toEqual([]);
+    const [problem] = hashKeyProblems(own, [], [own, use(LONG_FAKE_KEY, 'production', 'env/production.secrets.env:9')], 'TASK_API_HASH_KEY');
     expect(problem).toMatch(/^env\/staging\.secrets\.env:9: TASK_API_HASH_KEY: the same key as production's \(env\/production\.secrets\.env:9\): each environment needs its own/);
   });
 });

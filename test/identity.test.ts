@@ -6,15 +6,17 @@ import { LayeredConfig } from '../lib/constructs/layered-config';
 import { TaskApiApp } from '../lib/constructs/task-api-app';
 import { describeIdentity, identityOf, sharedIdentities } from '../lib/synth/identity';
 import { kindsInFolder, manifestFileNames, manifestFiles, readManifests, writeEnvironment } from '../lib/synth/output';
-import { buildTaskApi, EnvironmentBuilder, synthEnvironments, taskApiProps } from '../lib/synth/pipeline';
-import { main } from '../main';
+import { synthEnvironments } from '../lib/synth/pipeline';
+import { EnvironmentBuilder } from '../lib/project';
+import { synthCommand } from '../lib/cli';
+import { buildTaskApi, TaskApiEnvironment, taskApiProps } from '../main';
 import { folderState, project } from './cli-support';
-import { committedEnvDir, findVersion } from './support';
+import { committedEnvDir, findVersion, taskApiProject } from './support';
 
-const synthDev = (build: EnvironmentBuilder) => synthEnvironments(['dev'], { envDir: committedEnvDir(), processEnv: {}, build })[0];
+const synthDev = (build: EnvironmentBuilder<TaskApiEnvironment>) => synthEnvironments(taskApiProject({ build }), ['dev'], { envDir: committedEnvDir(), processEnv: {} })[0];
 
 /** The message synthEnvironments throws for `build` (fails the test if it does not throw). */
-function synthError(build: EnvironmentBuilder): string {
+function synthError(build: EnvironmentBuilder<TaskApiEnvironment>): string {
   try {
     synthDev(build);
   } catch (error) {
@@ -24,7 +26,7 @@ function synthError(build: EnvironmentBuilder): string {
 }
 
 /** A second Task API in the environment's namespace, named like the first unless `name` is given. */
-const withSecondApp = (props: { name?: string; namespace?: string } = {}): EnvironmentBuilder => (chart, context) => {
+const withSecondApp = (props: { name?: string; namespace?: string } = {}): EnvironmentBuilder<TaskApiEnvironment> => (chart, context) => {
   buildTaskApi(chart, context);
   if (props.namespace) new kplus.Namespace(chart, 'SecondNamespace', { metadata: { name: props.namespace } });
   new TaskApiApp(chart, 'Second', { ...taskApiProps(context), ...props });
@@ -167,12 +169,12 @@ describe('file names', () => {
 
 describe('the synth summary', () => {
   /** Runs main in `root` (a project folder) with `build`; returns the exit code and what it printed. */
-  function runMain(root: string, build?: EnvironmentBuilder) {
+  function runMain(root: string, build?: EnvironmentBuilder<TaskApiEnvironment>) {
     const lines: string[] = [];
     const cwd = process.cwd();
     process.chdir(root);
     try {
-      const status = main({ TASK_API_ENV: 'dev' }, (line) => lines.push(line), (line) => lines.push(line), [], build);
+      const status = synthCommand(taskApiProject(build ? { build } : {}), { TASK_API_ENV: 'dev' }, { out: (line) => lines.push(line), err: (line) => lines.push(line), isTTY: false });
       return { status, out: lines.join('\n') };
     } finally {
       process.chdir(cwd);

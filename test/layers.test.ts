@@ -2,6 +2,9 @@ import { parseEnvFile } from '../lib/config/env-file';
 import { LayerInputs, readLayerInputs, resolveLayers, valuesOf } from '../lib/config/layers';
 import { folderWith } from './support';
 
+/** The Task API's: its hash key and one registry, ghcr.io. */
+const SYNTH_KEYS = { hashKey: 'TASK_API_HASH_KEY', registries: [{ server: 'ghcr.io', username: 'GITHUB_USERNAME', password: 'GITHUB_TOKEN' }] };
+
 function inputs(overrides: Partial<LayerInputs> = {}): LayerInputs {
   return {
     environment: 'staging',
@@ -11,6 +14,7 @@ function inputs(overrides: Partial<LayerInputs> = {}): LayerInputs {
     requiredSecrets: ['DATABASE_PASSWORD'],
     secretsPath: 'env/staging.secrets.env',
     requireRegistryCredentials: false,
+    synthKeys: SYNTH_KEYS,
     ...overrides,
   };
 }
@@ -102,7 +106,7 @@ describe('resolveLayers', () => {
     const resolved = resolveLayers(inputs(), { GITHUB_USERNAME: 'fake-user', GITHUB_TOKEN: 'fake-token' });
     expect(resolved.secrets.map((v) => v.key)).toEqual(['DATABASE_PASSWORD']);
     expect(resolved.hashKey).toBe('fake-hash-key');
-    expect(resolved.registry).toEqual({ username: 'fake-user', password: 'fake-token' });
+    expect(resolved.registries).toEqual({ 'ghcr.io': { username: 'fake-user', password: 'fake-token' } });
   });
 
   test('lists every missing or empty required secret in one error, with where to put them', () => {
@@ -129,7 +133,7 @@ describe('resolveLayers', () => {
     expect(resolved.externalSecretKeys).toEqual(['DATABASE_PASSWORD', 'OPENAI_API_KEY']);
     expect(resolved.secrets).toEqual([]);
     expect(resolved.hashKey).toBe('');
-    expect(resolved.registry).toBeUndefined();
+    expect(resolved.registries).toEqual({});
     expect(resolved.fromProcessEnv).toEqual([]);
     expect(valuesOf(resolved.config)).toEqual({ LOG_LEVEL: 'debug', MAX_CONNECTIONS: '100' });
   });
@@ -141,7 +145,7 @@ describe('resolveLayers', () => {
       'staging.secrets.env': 'DATABASE_PASSWORD=fake-pw\nKUBERNETES_SERVICE_PORT=443\nTASK_API_HASH_KEY=fake-k\n',
       'staging.secrets.env.example': 'DATABASE_PASSWORD=\nKUBERNETES_SERVICE_PORT=\nKUBERNETES_PORT=\nTASK_API_HASH_KEY=\n',
     });
-    const message = messageOf(() => resolveLayers(readLayerInputs(envDir, 'staging', { requireRegistryCredentials: false }), { KUBERNETES_PORT: 'tcp://10.0.0.1:443' }));
+    const message = messageOf(() => resolveLayers(readLayerInputs(envDir, 'staging', { requireRegistryCredentials: false, synthKeys: SYNTH_KEYS }), { KUBERNETES_PORT: 'tcp://10.0.0.1:443' }));
     const lines = message.split('\n');
     for (const where of [
       `${envDir}/defaults.env:2: KUBERNETES_SERVICE_HOST`,
@@ -170,7 +174,7 @@ describe('resolveLayers', () => {
     });
     const warnings = resolveLayers(withRuntime, {}).warnings;
     expect(warnings).toContain('env/defaults.env:2: NODE_OPTIONS: Node.js takes it as command-line options (--require and --import load code), ' +
-      'in whatever the container runs; if that is meant, list it in GUARD_RAIL_EXCEPTIONS.runtimeVariables (lib/environments.ts)');
+      'in whatever the container runs; if that is meant, list it in guardRailExceptions.runtimeVariables of the project definition');
     expect(warnings).toContainEqual(expect.stringMatching(/^env\/staging\.secrets\.env:2: LD_PRELOAD: the dynamic loader loads the libraries it names into every program/));
     expect(warnings.join('\n')).not.toMatch(/hook\.js|fake\.so/);
     const allowed = resolveLayers({ ...withRuntime, exceptions: { notSecret: [], inBothLayers: [], runtimeVariables: ['NODE_OPTIONS', 'LD_PRELOAD'] } }, {});
@@ -181,9 +185,9 @@ describe('resolveLayers', () => {
     const resolved = resolveLayers(inputs({ environmentFile: parseEnvFile('LOG_LEVL=debug\nFEATURE_X=on\n', 'env/staging.env') }), {});
     expect(resolved.warnings).toEqual([
       'env/staging.env:1: LOG_LEVL: env/defaults.env does not define it, so this adds a key instead of overriding one (did you mean LOG_LEVEL?); ' +
-      'fix the name, define it in env/defaults.env, or list it in GUARD_RAIL_EXCEPTIONS.notInDefaults (lib/environments.ts)',
+      'fix the name, define it in env/defaults.env, or list it in guardRailExceptions.notInDefaults of the project definition',
       'env/staging.env:2: FEATURE_X: env/defaults.env does not define it, so this adds a key instead of overriding one; ' +
-      'define it in env/defaults.env, or list it in GUARD_RAIL_EXCEPTIONS.notInDefaults (lib/environments.ts)',
+      'define it in env/defaults.env, or list it in guardRailExceptions.notInDefaults of the project definition',
     ]);
     // The typo reaches the ConfigMap next to the default it meant to override: that is what the warning is for.
     expect(valuesOf(resolved.config)).toMatchObject({ LOG_LEVEL: 'info', LOG_LEVL: 'debug' });

@@ -2,12 +2,12 @@ import { spawnSync } from 'child_process';
 import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { synthEnvironments } from '../lib/synth/pipeline';
-import { ENVIRONMENTS } from '../lib/environments';
+import { ENVIRONMENTS } from '../main';
 import { GuardRailExceptions } from '../lib/config/guard-rails';
 import { CONFIG_HASH_ANNOTATION } from '../lib/constructs/layered-config';
 import { SECRET_HASH_ANNOTATION } from '../lib/secrets/backend';
 import { folderState, project, runBuilt, writeSecretsFile } from './cli-support';
-import { addDevSecret, committedEnvDir, decodeData, fakeSecrets, findObject, findVersion } from './support';
+import { addDevSecret, committedEnvDir, decodeData, fakeSecrets, findObject, findVersion, taskApiProject } from './support';
 
 function synthOne(
   environment: string,
@@ -15,7 +15,7 @@ function synthOne(
   processEnv: Record<string, string> = environment === 'dev' ? {} : fakeSecrets(environment),
   exceptions?: GuardRailExceptions,
 ) {
-  return synthEnvironments([environment], { envDir, processEnv, exceptions })[0];
+  return synthEnvironments(taskApiProject({ guardRailExceptions: exceptions }), [environment], { envDir, processEnv })[0];
 }
 
 function podAnnotations(objects: any[]) {
@@ -82,13 +82,13 @@ describe('layering across the env files', () => {
 
   test('an environment without a pull secret notes it only for images on the registry', () => {
     const environments = { dev: { ...ENVIRONMENTS.dev, image: 'docker.io/library/nginx:1.27' } };
-    expect(synthEnvironments(['dev'], { envDir: committedEnvDir(), processEnv: {}, environments })[0].notes).toEqual([]);
+    expect(synthEnvironments(taskApiProject({ environments }), ['dev'], { envDir: committedEnvDir(), processEnv: {} })[0].notes).toEqual([]);
     expect(synthOne('staging').notes).toEqual([]);
   });
 
   test('with the external backend, the note on a missing pull secret points to requireRegistryCredentials', () => {
-    const { notes } = synthEnvironments(['dev'], { envDir: committedEnvDir(), processEnv: { TASK_API_SECRET_BACKEND: 'external' } })[0];
-    expect(notes).toEqual([expect.stringMatching(/^no pull secret: Deployment task-api pulls ghcr\.io\/example-org\/task-api:dev .* set requireRegistryCredentials for dev in lib\/environments\.ts/)]);
+    const { notes } = synthEnvironments(taskApiProject(), ['dev'], { envDir: committedEnvDir(), processEnv: { TASK_API_SECRET_BACKEND: 'external' } })[0];
+    expect(notes).toEqual([expect.stringMatching(/^no pull secret: Deployment task-api pulls ghcr\.io\/example-org\/task-api:dev .* set requireRegistryCredentials for dev in the project definition/)]);
   });
 
   test('staging gets a pull secret attached to its pods', () => {
@@ -103,7 +103,7 @@ describe('layering across the env files', () => {
   });
 
   test('reports the missing secrets of every selected environment together', () => {
-    expect(() => synthEnvironments(['staging', 'production'], { envDir: committedEnvDir(), processEnv: {} }))
+    expect(() => synthEnvironments(taskApiProject(), ['staging', 'production'], { envDir: committedEnvDir(), processEnv: {} }))
       .toThrow(/staging: missing or empty secrets: .*\nproduction: missing or empty secrets: /);
   });
 });
@@ -159,7 +159,7 @@ describe('npm run synth (build/main.js)', () => {
       expect(result.out).toMatch(new RegExp(`^${environment}: ${written} objects written to dist/${environment}/$`, 'm'));
     }
     expect(result.out).toMatch(/configmap task-api-config-[0-9a-z]{10} +sha256:[0-9a-f]{64}/);
-    expect(result.out).toMatch(/^  pull secret task-api-registry  token from env\/staging.secrets.env$/m);
+    expect(result.out).toMatch(/^  pull secret task-api-registry  for ghcr\.io, token from env\/staging.secrets.env$/m);
     expect(result.out).not.toMatch(/fake-(dev|staging)-(database|openai|redis|webhook|github|hash)/);
     // One file per object, named so that kubectl apply -f takes the Namespace first and the workloads last.
     const files = readdirSync(join(root, 'dist', 'staging'));
@@ -234,7 +234,7 @@ describe('npm run synth (build/main.js)', () => {
     expect(run(root, {}).out).not.toMatch(/^  pull secret/m);
     const withToken = run(root, { GITHUB_USERNAME: 'fake-user', GITHUB_TOKEN: 'fake-dev-shell-token' });
     expect(withToken.status).toBe(0);
-    expect(withToken.out).toContain('  pull secret task-api-registry  token from $GITHUB_TOKEN');
+    expect(withToken.out).toContain('  pull secret task-api-registry  for ghcr.io, token from $GITHUB_TOKEN');
     expect(withToken.out).not.toContain('fake-dev-shell-token');
   });
 
@@ -244,8 +244,8 @@ describe('npm run synth (build/main.js)', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(
       '  no pull secret: Deployment task-api pulls ghcr.io/example-org/task-api:dev without registry credentials. A private image ' +
-      'cannot be pulled (ImagePullBackOff); to attach a pull secret, set both GITHUB_USERNAME and GITHUB_TOKEN (a token with ' +
-      'read:packages), in the shell or env/dev.secrets.env\n');
+      'cannot be pulled (ImagePullBackOff); to attach a pull secret, set both GITHUB_USERNAME and GITHUB_TOKEN, ' +
+      'in the shell or env/dev.secrets.env\n');
   });
 
   test('dev with only one of the two registry variables says so too, never printing the one set', () => {

@@ -8,7 +8,7 @@ import { parseEnvFile } from '../lib/config/env-file';
 import { manifestFiles, readManifests, writeEnvironment } from '../lib/synth/output';
 import { manifestYaml } from '../lib/synth/manifest-yaml';
 import { findKubectl, kubectl } from './kubectl';
-import { committedEnvDir, fakeSecrets, findObject, findVersion } from './support';
+import { committedEnvDir, fakeSecrets, findObject, findVersion, taskApiProject } from './support';
 import { kubectlRead, kustomizeRead, pyyamlRead, Reading } from './yaml-readers';
 
 // The files synth writes, read back by go-yaml (kubectl kustomize), PyYAML and libyaml (YAML 1.1)
@@ -143,7 +143,7 @@ describe('what synth writes, every reader reads as kubectl does', () => {
       appendFileSync(join(envDir, 'dev.secrets.env'), [...secrets, ...secretsMultiLine].map(([k, v]) => envLine(k, v) + '\n').join(''));
       appendFileSync(join(envDir, 'dev.secrets.env.example'), [...secrets, ...secretsMultiLine].map(([k]) => `${k}=\n`).join(''));
       const notSecret = [...config, ...configMultiLine].map(([k]) => k);
-      const [dev] = synthEnvironments(['dev'], { envDir, processEnv: {}, exceptions: { notSecret, inBothLayers: [] } });
+      const [dev] = synthEnvironments(taskApiProject({ guardRailExceptions: { notSecret, inBothLayers: [] } }), ['dev'], { envDir, processEnv: {} });
       const outdir = mkdtempSync(join(tmpdir(), 'task-api-dist-'));
       const folder = writeEnvironment(outdir, 'dev', manifestFiles(dev.objects));
 
@@ -269,7 +269,7 @@ describe('manifestYaml', () => {
 
   test('writes the three environments exactly as cdk8s did before, where nothing needed quoting', () => {
     for (const environment of ['dev', 'staging', 'production']) {
-      const [synthesized] = synthEnvironments([environment], { envDir: committedEnvDir(), processEnv: environment === 'dev' ? {} : fakeSecrets(environment) });
+      const [synthesized] = synthEnvironments(taskApiProject(), [environment], { envDir: committedEnvDir(), processEnv: environment === 'dev' ? {} : fakeSecrets(environment) });
       for (const object of synthesized.objects) expect(manifestYaml(object)).toBe(Yaml.stringify(object));
     }
   });

@@ -6,7 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { encodeSuffix, goJson, keyedSecretSuffix, kustomizeConfigMapSuffix, versionBase, versionedName } from '../lib/config/name-suffix';
 import { synthEnvironments } from '../lib/synth/pipeline';
 import { findKubectl, kubectl } from './kubectl';
-import { findVersion, REPO_ENV_DIR, random } from './support';
+import { findVersion, REPO_ENV_DIR, random, taskApiProject } from './support';
 
 
 const KEY_CHARS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.'];
@@ -78,7 +78,7 @@ describe('the ConfigMap name suffix', () => {
     const overlay = join(__dirname, '..', 'bench', 'kustomize', 'overlays', 'dev');
     const output = kubectl(findKubectl(), ['kustomize', '--load-restrictor=LoadRestrictionsNone', overlay]);
     const theirs = parseAllDocuments(output).map((d) => d.toJSON() as any).find((o) => o.kind === 'ConfigMap').metadata.name;
-    const [dev] = synthEnvironments(['dev'], { envDir: REPO_ENV_DIR, processEnv: {} });
+    const [dev] = synthEnvironments(taskApiProject(), ['dev'], { envDir: REPO_ENV_DIR, processEnv: {} });
     expect(findVersion(dev.objects, 'ConfigMap', 'task-api-config').metadata.name).toBe(theirs);
   });
 

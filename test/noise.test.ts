@@ -8,7 +8,7 @@ import { API_DEFAULTS, CDK8S_ADDRESS_LABEL, POD_SPEC_DEFAULTS, withoutNoise } fr
 import { manifestFiles } from '../lib/synth/output';
 import { synthEnvironments } from '../lib/synth/pipeline';
 import { findKubectl, kubectl } from './kubectl';
-import { committedEnvDir, fakeSecrets, findObject } from './support';
+import { committedEnvDir, fakeSecrets, findObject, taskApiProject } from './support';
 
 const MODELS = dirname(require.resolve('kubernetes-models/package.json'));
 
@@ -43,7 +43,7 @@ function* leaves(value: any, path = ''): Generator<[string, any]> {
 function synthAll() {
   const envDir = committedEnvDir();
   return ['dev', 'staging', 'production'].map((environment) =>
-    synthEnvironments([environment], { envDir, processEnv: environment === 'dev' ? {} : fakeSecrets(environment) })[0]);
+    synthEnvironments(taskApiProject(), [environment], { envDir, processEnv: environment === 'dev' ? {} : fakeSecrets(environment) })[0]);
 }
 
 describe('withoutNoise', () => {

@@ -7,13 +7,13 @@ import { planEnvironment, renderPlan } from '../lib/review/plan';
 import { outputFor } from '../lib/terminal';
 import { BUILD_DIR, folderState, project, runBuilt, writeSecretsFile } from './cli-support';
 import { throwawayCertificate } from './sealing-certificate';
-import { addDevSecret, committedEnvDir, fakeSecrets, findObject, findVersion } from './support';
+import { addDevSecret, committedEnvDir, fakeSecrets, findObject, findVersion, taskApiProject } from './support';
 
 const PLAIN = outputFor(false, {});
 const clone = (value: any) => JSON.parse(JSON.stringify(value));
 
 function devObjects(): any[] {
-  return synthEnvironments(['dev'], { envDir: committedEnvDir(), processEnv: {} })[0].objects;
+  return synthEnvironments(taskApiProject(), ['dev'], { envDir: committedEnvDir(), processEnv: {} })[0].objects;
 }
 
 function edited(objects: any[], kind: string, name: string, edit: (object: any) => void): any[] {
@@ -49,7 +49,7 @@ describe('planEnvironment', () => {
     const before = devObjects();
     const envDir = committedEnvDir();
     writeFileSync(join(envDir, 'dev.env'), readFileSync(join(envDir, 'dev.env'), 'utf8').replace('LOG_LEVEL=debug', 'LOG_LEVEL=trace') + 'FEATURE_X=on\n');
-    const after = synthEnvironments(['dev'], { envDir, processEnv: {} })[0].objects;
+    const after = synthEnvironments(taskApiProject(), ['dev'], { envDir, processEnv: {} })[0].objects;
     const [oldName, newName] = [findVersion(before, 'ConfigMap', 'task-api-config').metadata.name, findVersion(after, 'ConfigMap', 'task-api-config').metadata.name];
     const plan = planEnvironment('dev', before, after);
     // The ConfigMap's new version and the workloads reading it change (the old version would be
@@ -72,11 +72,11 @@ describe('planEnvironment', () => {
   test('a Secret change is a new version listing key names only, never values', () => {
     const envDir = committedEnvDir();
     addDevSecret(envDir, 'OLD_KEY', 'fake-canary-old-value');
-    const before = synthEnvironments(['dev'], { envDir, processEnv: {} })[0].objects;
+    const before = synthEnvironments(taskApiProject(), ['dev'], { envDir, processEnv: {} })[0].objects;
     writeFileSync(join(envDir, 'dev.secrets.env'), readFileSync(join(envDir, 'dev.secrets.env'), 'utf8')
       .replace(/^OLD_KEY=.*\n/m, '').replace(/^DATABASE_PASSWORD=.*$/m, 'DATABASE_PASSWORD=fake-canary-new-password') + 'NEW_KEY=fake-canary-new-value\n');
     writeFileSync(join(envDir, 'dev.secrets.env.example'), readFileSync(join(envDir, 'dev.secrets.env.example'), 'utf8').replace('OLD_KEY=', 'NEW_KEY='));
-    const after = synthEnvironments(['dev'], { envDir, processEnv: {} })[0].objects;
+    const after = synthEnvironments(taskApiProject(), ['dev'], { envDir, processEnv: {} })[0].objects;
     const plan = planEnvironment('dev', before, after);
     const added = plan.changes.find((c) => c.action === 'add' && c.kind === 'Secret')!;
     expect(added).toMatchObject({ versionOf: findVersion(before, 'Secret', 'task-api-secrets').metadata.name, data: { added: ['NEW_KEY'], removed: ['OLD_KEY'], changed: ['DATABASE_PASSWORD'] } });
@@ -116,7 +116,7 @@ describe('readManifests', () => {
     const root = project();
     appendFileSync(join(root, 'env', 'dev.env'), 'YES=yes\nOCTAL=0755\nFLOAT=1e3\nNULLISH=null\nTILDE=~\nHEX=0x1F\nMULTI="a\\nb"\nSPACES=" padded "\nCOLON=a: b\nEMPTY=\n');
     expect(runBuilt('main.js', root).status).toBe(0);
-    const fresh = synthEnvironments(['dev'], { envDir: join(root, 'env'), processEnv: {} })[0].objects;
+    const fresh = synthEnvironments(taskApiProject(), ['dev'], { envDir: join(root, 'env'), processEnv: {} })[0].objects;
     expect(readManifests(join(root, 'dist', 'dev'))).toEqual(expect.arrayContaining(fresh));
     expect(planEnvironment('dev', readManifests(join(root, 'dist', 'dev')), fresh).changes).toEqual([]);
   });
@@ -130,11 +130,11 @@ describe('readManifests', () => {
   });
 });
 
-describe('npm run plan (build/bin/plan.js)', () => {
+describe('npm run plan (build/main.js plan)', () => {
   test('plan and explain print the warnings synth prints, such as a key the defaults lack', () => {
     const root = project();
     appendFileSync(join(root, 'env', 'dev.env'), 'LOG_LEVL=info\n');
-    for (const program of ['bin/plan.js', 'bin/explain.js']) {
+    for (const program of ['plan', 'explain'] as const) {
       const result = runBuilt(program, root);
       expect(result.stderr).toMatch(/^warning: env\/dev\.env:\d+: LOG_LEVL: .*did you mean LOG_LEVEL\?/m);
       expect(result.stdout).not.toContain('warning:');
@@ -143,7 +143,7 @@ describe('npm run plan (build/bin/plan.js)', () => {
 
   test('exit 1 when nothing was synthesized yet, 0 right after synth, 1 after a change, and dist/ is never touched', () => {
     const root = project();
-    const first = runBuilt('bin/plan.js', root);
+    const first = runBuilt('plan', root);
     expect(first.status).toBe(1);
     expect(first.stdout).toContain('dev: dist/dev/ does not exist yet: every object is new');
     // Everything is new: its count is what is listed, and nothing changes, goes or rolls.
@@ -153,18 +153,18 @@ describe('npm run plan (build/bin/plan.js)', () => {
 
     expect(runBuilt('main.js', root).status).toBe(0);
     const synthesized = folderState(join(root, 'dist'));
-    const clean = runBuilt('bin/plan.js', root);
-    expect(clean).toMatchObject({ status: 0, stdout: 'dev: no changes (dist/dev/ matches a fresh synthesis)\n', stderr: '' });
+    const clean = runBuilt('plan', root);
+    expect(clean).toMatchObject({ status: 0, stdout: 'dev: image ghcr.io/example-org/task-api:dev (from the project definition)\ndev: no changes (dist/dev/ matches a fresh synthesis)\n', stderr: '' });
 
     appendFileSync(join(root, 'env', 'dev.env'), 'MAX_CONNECTIONS=5\n');
-    const changed = runBuilt('bin/plan.js', root);
+    const changed = runBuilt('plan', root);
     expect(changed.status).toBe(1);
     expect(changed.stdout).toMatch(/^ {6}ConfigMap task-api-config: new version task-api-config-[0-9a-z]{10} \(was task-api-config-[0-9a-z]{10}\): changed MAX_CONNECTIONS "100" → "5"$/m);
     expect(folderState(join(root, 'dist'))).toEqual(synthesized);
 
     // After synth, the old version stays in dist/ for rollback: nothing to prune yet.
     expect(runBuilt('main.js', root).status).toBe(0);
-    expect(runBuilt('bin/plan.js', root)).toMatchObject({ status: 0 });
+    expect(runBuilt('plan', root)).toMatchObject({ status: 0 });
   });
 
   test('plans several environments, naming secret keys only', () => {
@@ -173,7 +173,7 @@ describe('npm run plan (build/bin/plan.js)', () => {
     writeSecretsFile(root, 'staging');
     expect(runBuilt('main.js', root, { TASK_API_ENV: 'dev,staging' }).status).toBe(0);
     writeSecretsFile(root, 'staging', { ...fakeSecrets('staging'), DATABASE_PASSWORD: canary });
-    const result = runBuilt('bin/plan.js', root, { TASK_API_ENV: 'dev,staging' });
+    const result = runBuilt('plan', root, { TASK_API_ENV: 'dev,staging' });
     expect(result.status).toBe(1);
     expect(result.stdout).toContain('dev: no changes');
     expect(result.stdout).toMatch(/^ {6}Secret task-api-secrets: new version task-api-secrets-[0-9a-z]{10} \(was task-api-secrets-[0-9a-z]{10}\): changed DATABASE_PASSWORD$/m);
@@ -185,25 +185,25 @@ describe('npm run plan (build/bin/plan.js)', () => {
     expect(runBuilt('main.js', root).status).toBe(0);
     const synthesized = folderState(join(root, 'dist'));
     appendFileSync(join(root, 'env', 'dev.env'), 'NOT A LINE\n');
-    const result = runBuilt('bin/plan.js', root);
+    const result = runBuilt('plan', root);
     expect(result).toMatchObject({ status: 2, stdout: '', stderr: "plan failed: env/dev.env:5: expected KEY=value; this line has no '='\n" });
-    expect(runBuilt('bin/plan.js', root, { TASK_API_ENV: 'prod' }).status).toBe(2);
+    expect(runBuilt('plan', root, { TASK_API_ENV: 'prod' }).status).toBe(2);
     expect(folderState(join(root, 'dist'))).toEqual(synthesized);
   });
 
   test('honours CDK8S_OUTDIR', () => {
     const root = project();
     expect(runBuilt('main.js', root, { CDK8S_OUTDIR: 'out' }).status).toBe(0);
-    expect(runBuilt('bin/plan.js', root, { CDK8S_OUTDIR: 'out' }).status).toBe(0);
+    expect(runBuilt('plan', root, { CDK8S_OUTDIR: 'out' }).status).toBe(0);
     rmSync(join(root, 'out', 'dev', '3-service-task-api.yaml'));
-    expect(runBuilt('bin/plan.js', root, { CDK8S_OUTDIR: 'out' }).stdout).toContain('  + Service task-api');
+    expect(runBuilt('plan', root, { CDK8S_OUTDIR: 'out' }).stdout).toContain('  + Service task-api');
   });
 });
 
 describe('npm run plan -- --no-secrets (a pull request\'s plan: no secret at all)', () => {
-  /** build/bin/plan.js --no-secrets in `root`, with nothing but PATH and `env` in its environment. */
+  /** build/main.js plan --no-secrets in `root`, with nothing but PATH and `env` in its environment. */
   const planWithoutSecrets = (root: string, env: Record<string, string> = {}) => {
-    const result = spawnSync(process.execPath, [join(BUILD_DIR, 'bin', 'plan.js'), '--no-secrets'], { cwd: root, env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(BUILD_DIR, 'main.js'), 'plan', '--no-secrets'], { cwd: root, env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr, out: result.stdout + result.stderr };
   };
   const canary = 'fake-canary-secret-value-7f3a';
@@ -257,8 +257,10 @@ describe('npm run plan -- --no-secrets (a pull request\'s plan: no secret at all
     const configOnly = planWithoutSecrets(root);
     expect(configOnly.status).toBe(1);
     // What a plan with the values says, but for its first lines: the same comparison.
-    const withValues = runBuilt('bin/plan.js', root);
-    expect(configOnly.stdout.split('\n').slice(2)).toEqual(withValues.stdout.split('\n'));
+    const withValues = runBuilt('plan', root);
+    // (the image line, then the two lines on what was not compared)
+    const [imageLine, ...rest] = configOnly.stdout.split('\n');
+    expect([imageLine, ...rest.slice(2)]).toEqual(withValues.stdout.split('\n'));
     expect(configOnly.stdout).toMatch(/^ {6}data: changed LOG_LEVEL "debug" → "trace"$/m);
     expect(configOnly.stdout).not.toContain('checksum/secret"]');
 
@@ -288,13 +290,13 @@ describe('npm run plan -- --no-secrets (a pull request\'s plan: no secret at all
     expect(runBuilt('main.js', root, env).status).toBe(0);
     appendFileSync(join(root, 'env', 'production.secrets.env.example'), 'NEW_KEY=\n');
     const result = planWithoutSecrets(root, env);
-    expect(result.stdout).toBe(runBuilt('bin/plan.js', root, env).stdout);
+    expect(result.stdout).toBe(runBuilt('plan', root, env).stdout);
     expect(result.stdout).not.toContain('values not compared');
     expect(result.stdout).toContain('ExternalSecret task-api-secrets');
   });
 
   test('an unknown argument exits 2 and plans nothing', () => {
-    const result = spawnSync(process.execPath, [join(BUILD_DIR, 'bin', 'plan.js'), '--no-secret'], { cwd: project(), env: { PATH: process.env.PATH! }, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(BUILD_DIR, 'main.js'), 'plan', '--no-secret'], { cwd: project(), env: { PATH: process.env.PATH! }, encoding: 'utf8' });
     expect(result).toMatchObject({ status: 2, stdout: '', stderr: 'plan failed: unknown argument "--no-secret": plan takes --no-secrets (see --help)\n' });
   });
 });

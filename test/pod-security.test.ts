@@ -1,10 +1,12 @@
 import { ApiObject, Chart, Cron, JsonPatch, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { addNamespace, buildTaskApi, EnvironmentBuilder, synthEnvironments } from '../lib/synth/pipeline';
+import { addNamespace, synthEnvironments } from '../lib/synth/pipeline';
+import { EnvironmentBuilder } from '../lib/project';
+import { buildTaskApi, TaskApiEnvironment } from '../main';
 import { applyRestrictedPodSecurity, podSecurityFindings, RestrictedPodSecurityOptions } from '../lib/constructs/pod-security';
 import { TaskApiApp, TaskApiAppProps } from '../lib/constructs/task-api-app';
 import { BASELINE_CONTROLS, podSecurityViolations, podTemplateOf, RESTRICTED_CONTROLS } from './pod-security-standard';
-import { committedEnvDir, fakeSecrets, findObject, testTaskApiProps } from './support';
+import { committedEnvDir, fakeSecrets, findObject, testTaskApiProps, taskApiProject } from './support';
 
 function synthTaskApi(overrides: Partial<TaskApiAppProps> = {}) {
   const chart = Testing.chart();
@@ -100,7 +102,7 @@ describe('TaskApiApp meets Pod Security "restricted"', () => {
   test('in the Deployment every environment synthesizes', () => {
     for (const environment of ['dev', 'staging', 'production']) {
       const processEnv = environment === 'dev' ? {} : fakeSecrets(environment);
-      const [{ objects }] = synthEnvironments([environment], { envDir: committedEnvDir(), processEnv });
+      const [{ objects }] = synthEnvironments(taskApiProject(), [environment], { envDir: committedEnvDir(), processEnv });
       expect(podSecurityViolations(podTemplateOf(findObject(objects, 'Deployment', 'task-api')))).toEqual([]);
       expect(findObject(objects, 'Namespace', `task-api-${environment}`).metadata.labels).toEqual(expectedNamespaceLabels('restricted'));
     }
@@ -287,8 +289,8 @@ describe('applyRestrictedPodSecurity gives any workload the restricted settings'
 
 describe('synth checks Pod Security on the objects as written (the final JSON)', () => {
   const PRIVILEGED = JsonPatch.add('/spec/template/spec/containers/0/securityContext/privileged', true);
-  const synthDev = (build: EnvironmentBuilder) => synthEnvironments(['dev'], { envDir: committedEnvDir(), processEnv: {}, build })[0];
-  const patched = (props: Partial<TaskApiAppProps> = {}): EnvironmentBuilder => (chart, context) => {
+  const synthDev = (build: EnvironmentBuilder<TaskApiEnvironment>) => synthEnvironments(taskApiProject({ build }), ['dev'], { envDir: committedEnvDir(), processEnv: {} })[0];
+  const patched = (props: Partial<TaskApiAppProps> = {}): EnvironmentBuilder<TaskApiEnvironment> => (chart, context) => {
     const api = new TaskApiApp(chart, 'TaskApi', { ...testTaskApiProps(), namespace: context.settings.namespace, secretBackend: context.secretBackend, ...props });
     ApiObject.of(api.deployment).addJsonPatch(PRIVILEGED);
   };
@@ -307,14 +309,14 @@ describe('synth checks Pod Security on the objects as written (the final JSON)',
   });
 
   test('a patch removing a restricted setting is caught too', () => {
-    const build: EnvironmentBuilder = (chart, context) => {
+    const build: EnvironmentBuilder<TaskApiEnvironment> = (chart, context) => {
       ApiObject.of(buildTaskApi(chart, context).deployment).addJsonPatch(JsonPatch.remove('/spec/template/spec/containers/0/securityContext/capabilities'));
     };
     expect(() => synthDev(build)).toThrow(/container "task-api": securityContext\.capabilities\.drop: lacks ALL is not allowed .*control: Capabilities \(restricted\)/);
   });
 
   test('a workload the helper never saw is held to what its Namespace enforces', () => {
-    const build: EnvironmentBuilder = (chart, context) => {
+    const build: EnvironmentBuilder<TaskApiEnvironment> = (chart, context) => {
       buildTaskApi(chart, context);
       new kplus.Deployment(chart, 'Plain', { metadata: { name: 'plain', namespace: context.settings.namespace } }).addContainer({ name: 'app', image: 'app' });
     };

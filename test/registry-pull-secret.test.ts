@@ -30,9 +30,9 @@ describe('dockerConfigJson', () => {
 const PLAIN = new PlainSecretBackend({ hashKey: 'fake-hash-key' });
 
 describe('RegistryPullSecret', () => {
-  test('is a kubernetes.io/dockerconfigjson Secret with base64 data, for ghcr.io by default', () => {
+  test('is a kubernetes.io/dockerconfigjson Secret with base64 data for its server', () => {
     const chart = Testing.chart();
-    new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', username: 'fake-user', password: 'fake-token', secretBackend: PLAIN });
+    new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', server: 'ghcr.io', username: 'fake-user', password: 'fake-token', secretBackend: PLAIN });
     const secret = findObject(Testing.synth(chart), 'Secret', 'pull');
     expect(secret.type).toBe('kubernetes.io/dockerconfigjson');
     expect(secret.metadata.namespace).toBe('ns');
@@ -48,7 +48,7 @@ describe('RegistryPullSecret', () => {
     process.env.GITHUB_USERNAME = 'env-user';
     process.env.GITHUB_TOKEN = 'fake-env-token';
     try {
-      expect(() => new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', secretBackend: PLAIN }))
+      expect(() => new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', server: 'ghcr.io', secretBackend: PLAIN }))
         .toThrow('registry credentials for ghcr.io are missing: the plain secret backend needs the username and password');
     } finally {
       process.env = saved;
@@ -57,13 +57,13 @@ describe('RegistryPullSecret', () => {
 
   test('fails naming the password when it is missing', () => {
     const chart = Testing.chart();
-    expect(() => new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', username: 'u', secretBackend: PLAIN }))
+    expect(() => new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', server: 'ghcr.io', username: 'u', secretBackend: PLAIN }))
       .toThrow('registry credentials for ghcr.io are missing: the plain secret backend needs the password');
   });
 
   test('serves images on its own registry only', () => {
     const chart = Testing.chart();
-    const pull = new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', username: 'u', password: 'p', secretBackend: PLAIN });
+    const pull = new RegistryPullSecret(chart, 'Pull', { name: 'pull', namespace: 'ns', server: 'ghcr.io', username: 'u', password: 'p', secretBackend: PLAIN });
     expect(pull.servesImage('ghcr.io/example-org/task-api:1.0.0')).toBe(true);
     expect(pull.servesImage('GHCR.io/example-org/task-api')).toBe(true);
     expect(pull.servesImage('docker.io/library/nginx')).toBe(false);

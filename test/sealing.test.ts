@@ -8,7 +8,7 @@ import { throwawayCertificate } from './sealing-certificate';
 // Unsealing (and its refusal under another name or namespace) is tested on the real controller: test/cluster/sealed.test.ts.
 const controller = throwawayCertificate();
 const certificate = parseSealingCertificate(controller.certificatePem, 'test.pem');
-const target: SealingTarget = { namespace: 'task-api-staging', name: 'task-api-secrets', certificate, hashKey: 'fake-hash-key' };
+const target: SealingTarget = { namespace: 'task-api-staging', name: 'task-api-secrets', certificate, hashKey: 'fake-hash-key', label: 'task-api' };
 const DATA = {
   DATABASE_PASSWORD: 'fake-database-password',
   OPENAI_API_KEY: 'fake-openai-api-key',

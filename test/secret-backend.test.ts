@@ -5,14 +5,18 @@ import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSy
 import { join } from 'path';
 import { synthEnvironments } from '../lib/synth/pipeline';
 import { keyedContentHash } from '../lib/config/content-hash';
-import { ENVIRONMENTS, EnvironmentSettings } from '../lib/environments';
+import { EnvironmentSettings } from '../lib/environments';
+import { ENVIRONMENTS, project as taskApi } from '../main';
 import { CONFIG_HASH_ANNOTATION } from '../lib/constructs/layered-config';
 import { SECRET_HASH_ANNOTATION } from '../lib/secrets/backend';
 import { RELOADER_SECRETS_ANNOTATION } from '../lib/secrets/external';
 import { manifestFiles, writeEnvironment } from '../lib/synth/output';
-import { SEALED_VALUE_HMACS_ANNOTATION } from '../lib/secrets/sealed';
-import { chooseSecretBackend, DEFAULT_SECRET_STORE } from '../lib/synth/backend-choice';
-import { committedEnvDir, fakeSecrets, findObject, findVersion } from './support';
+
+
+/** The Task API's: unchanged since the annotation was named after the project. */
+const SEALED_VALUE_HMACS_ANNOTATION = 'task-api/sealed-value-hmacs';
+import { chooseSecretBackend, defaultSecretStore } from '../lib/synth/backend-choice';
+import { committedEnvDir, fakeSecrets, findObject, findVersion, taskApiProject } from './support';
 import { SynthesizedEnvironment } from '../lib/synth/pipeline';
 
 /** The Task API's LayeredConfig among an environment's. */
@@ -42,11 +46,11 @@ function envDirWithCertificate(environment = 'staging', cert: ThrowawayCertifica
 
 function synthSealed(options: { envDir?: string; processEnv?: Record<string, string>; outdir?: string } = {}) {
   const processEnv = options.processEnv ?? { ...fakeSecrets('staging'), TASK_API_SECRET_BACKEND: 'sealed' };
-  return synthEnvironments(['staging'], { envDir: options.envDir ?? envDirWithCertificate(), processEnv, outdir: options.outdir })[0];
+  return synthEnvironments(taskApiProject(), ['staging'], { envDir: options.envDir ?? envDirWithCertificate(), processEnv, outdir: options.outdir })[0];
 }
 
 function synthExternal(environment = 'staging', envDir = committedEnvDir()) {
-  return synthEnvironments([environment], { envDir, processEnv: { TASK_API_SECRET_BACKEND: 'external' } })[0];
+  return synthEnvironments(taskApiProject(), [environment], { envDir, processEnv: { TASK_API_SECRET_BACKEND: 'external' } })[0];
 }
 
 /** The keys an .example file lists, read here without the project's parser. */
@@ -65,33 +69,33 @@ describe('choosing the backend', () => {
 
   test('is plain by default, as every environment is configured today', () => {
     for (const [name, environment] of Object.entries(ENVIRONMENTS)) {
-      expect(chooseSecretBackend(name, environment, {}, 'env')).toEqual({ kind: 'plain' });
+      expect(chooseSecretBackend(name, environment, {}, 'env', taskApi)).toEqual({ kind: 'plain' });
     }
   });
 
   test("TASK_API_SECRET_BACKEND overrides the environment's setting", () => {
-    expect(chooseSecretBackend('staging', { ...settings, secretBackend: 'external' }, { TASK_API_SECRET_BACKEND: 'plain' }, 'env').kind).toBe('plain');
-    expect(chooseSecretBackend('staging', settings, { TASK_API_SECRET_BACKEND: 'sealed' }, 'env').kind).toBe('sealed');
+    expect(chooseSecretBackend('staging', { ...settings, secretBackend: 'external' }, { TASK_API_SECRET_BACKEND: 'plain' }, 'env', taskApi).kind).toBe('plain');
+    expect(chooseSecretBackend('staging', settings, { TASK_API_SECRET_BACKEND: 'sealed' }, 'env', taskApi).kind).toBe('sealed');
   });
 
   test('an unknown TASK_API_SECRET_BACKEND is an error listing the backends', () => {
-    expect(() => chooseSecretBackend('staging', settings, { TASK_API_SECRET_BACKEND: 'vault' }, 'env'))
+    expect(() => chooseSecretBackend('staging', settings, { TASK_API_SECRET_BACKEND: 'vault' }, 'env', taskApi))
       .toThrow('TASK_API_SECRET_BACKEND must be one of plain, sealed, external; it is "vault"');
   });
 
   test('the certificate is TASK_API_SEALING_CERT, else the setting, else <env folder>/<environment>.sealing-cert.pem', () => {
     const sealed = { ...settings, secretBackend: 'sealed' as const };
-    expect(chooseSecretBackend('staging', sealed, {}, 'env')).toMatchObject({ certificateFile: join('env', 'staging.sealing-cert.pem') });
-    expect(chooseSecretBackend('staging', { ...sealed, sealingCertificate: 'certs/staging.pem' }, {}, 'env'))
+    expect(chooseSecretBackend('staging', sealed, {}, 'env', taskApi)).toMatchObject({ certificateFile: join('env', 'staging.sealing-cert.pem') });
+    expect(chooseSecretBackend('staging', { ...sealed, sealingCertificate: 'certs/staging.pem' }, {}, 'env', taskApi))
       .toMatchObject({ certificateFile: 'certs/staging.pem' });
-    expect(chooseSecretBackend('staging', { ...sealed, sealingCertificate: 'certs/staging.pem' }, { TASK_API_SEALING_CERT: '/tmp/ci.pem' }, 'env'))
+    expect(chooseSecretBackend('staging', { ...sealed, sealingCertificate: 'certs/staging.pem' }, { TASK_API_SEALING_CERT: '/tmp/ci.pem' }, 'env', taskApi))
       .toMatchObject({ certificateFile: '/tmp/ci.pem' });
   });
 
   test('external defaults to the ClusterSecretStore task-api, the remote secret task-api/<environment> and 1h', () => {
-    const choice = chooseSecretBackend('production', { ...settings, secretBackend: 'external' }, {}, 'env');
+    const choice = chooseSecretBackend('production', { ...settings, secretBackend: 'external' }, {}, 'env', taskApi);
     if (choice.kind !== 'external') throw new Error(choice.kind);
-    expect(choice.store).toEqual(DEFAULT_SECRET_STORE);
+    expect(choice.store).toEqual(defaultSecretStore('task-api'));
     expect(choice.store).toEqual({ name: 'task-api', kind: 'ClusterSecretStore' });
     expect(choice.remoteRef('DATABASE_PASSWORD')).toEqual({ key: 'task-api/production', property: 'DATABASE_PASSWORD' });
     expect(choice.refreshInterval).toBe('1h');
@@ -219,9 +223,9 @@ describe('the sealed backend', () => {
     writeFileSync(join(envDir, 'production.secrets.env'), Object.entries(fakeSecrets('production')).map(([k, v]) => `${k}=${v}`).join('\n'));
     writeFileSync(join(envDir, 'staging.secrets.env'), Object.entries(fakeSecrets('staging')).map(([k, v]) => `${k}=${v}`).join('\n'));
     const processEnv = { TASK_API_SECRET_BACKEND: 'sealed', TASK_API_SEALING_CERT: certificate };
-    expect(() => synthEnvironments(['staging', 'production'], { envDir, processEnv }))
+    expect(() => synthEnvironments(taskApiProject(), ['staging', 'production'], { envDir, processEnv }))
       .toThrow('TASK_API_SEALING_CERT would seal staging, production with one certificate, but each cluster has its own');
-    expect(synthEnvironments(['staging'], { envDir, processEnv })[0].objects.map((o) => o.kind)).toContain('SealedSecret');
+    expect(synthEnvironments(taskApiProject(), ['staging'], { envDir, processEnv })[0].objects.map((o) => o.kind)).toContain('SealedSecret');
   });
 });
 
@@ -302,7 +306,7 @@ describe('the external backend', () => {
         refreshInterval: '15m',
       },
     };
-    const { objects } = synthEnvironments(['staging'], { envDir: committedEnvDir(), processEnv: {}, environments })[0];
+    const { objects } = synthEnvironments(taskApiProject({ environments }), ['staging'], { envDir: committedEnvDir(), processEnv: {} })[0];
     const app = findObject(objects, 'ExternalSecret', 'task-api-secrets');
     expect(app.spec.secretStoreRef).toEqual({ name: 'vault', kind: 'SecretStore' });
     expect(app.spec.refreshInterval).toBe('15m');
@@ -426,7 +430,7 @@ describe('npm run synth with a secret backend', () => {
     const second = run(root, env);
     expect(second.status).toBe(0);
     expect(second.out).toMatch(/secret +task-api-secrets-[0-9a-z]{10} +hmac-sha256:[0-9a-f]{64}  sealed: 4 kept$/m);
-    expect(second.out).toMatch(/pull secret task-api-registry  token from \S+  sealed: 1 kept$/m);
+    expect(second.out).toMatch(/pull secret task-api-registry  for ghcr\.io, token from \S+  sealed: 1 kept$/m);
     expect(filesOf(join(root, 'out', 'staging'))).toEqual(first);
   });
 
@@ -434,13 +438,13 @@ describe('npm run synth with a secret backend', () => {
     const root = project();
     const env = { TASK_API_ENV: 'staging', TASK_API_SECRET_BACKEND: 'sealed' };
     expect(run(root, env).status).toBe(0);
-    const plan = runBuilt('bin/plan.js', root, env);
+    const plan = runBuilt('plan', root, env);
     expect(plan.stdout).toContain('staging: no changes');
     expect(plan.status).toBe(0);
   });
 
   test.each(['sealed', 'external'])('explain in %s mode lists the Secret keys masked, as the cluster will provide them', (backend) => {
-    const result = runBuilt('bin/explain.js', project(), { TASK_API_ENV: 'staging', TASK_API_SECRET_BACKEND: backend });
+    const result = runBuilt('explain', project(), { TASK_API_ENV: 'staging', TASK_API_SECRET_BACKEND: backend });
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^DATABASE_PASSWORD=<secret> {2}# (.* via )?Secret task-api-secrets(-[0-9a-z]{10})?$/m);
     expect(result.out).not.toContain('is not among the objects');

@@ -1,5 +1,7 @@
 import { versionBase } from '../lib/config/name-suffix';
 import { TaskApiAppProps } from '../lib/constructs/task-api-app';
+import { defineProject, Project, ProjectDefinition } from '../lib/project';
+import { TASK_API, TaskApiEnvironment } from '../main';
 import { PlainSecretBackend } from '../lib/secrets/plain';
 import { appendFileSync, copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
@@ -89,4 +91,9 @@ export function testTaskApiProps(overrides: Partial<TaskApiAppProps> = {}): Task
     secretBackend: new PlainSecretBackend({ hashKey: 'fake-hash-key' }),
     ...overrides,
   };
+}
+
+/** The Task API's project, with some of its definition replaced (another builder, environments...). */
+export function taskApiProject(overrides: Partial<ProjectDefinition<TaskApiEnvironment>> = {}): Project<TaskApiEnvironment> {
+  return defineProject({ ...TASK_API, ...overrides });
 }

@@ -61,11 +61,9 @@ function distOf(root: string): Record<string, { content: string; mode: number }>
   return files;
 }
 
-/** The file under lib/ that holds the environments' settings, wherever the folders put it. */
+/** The file that holds the environments' settings: the project definition, main.ts. */
 function environmentsFile(repo: string): string {
-  const name = (readdirSync(join(repo, 'lib'), { recursive: true }) as string[]).find((file) => file.endsWith('environments.ts'));
-  if (!name) throw new Error('no lib/**/environments.ts');
-  return join(repo, 'lib', name);
+  return join(repo, 'main.ts');
 }
 
 /** Replaces `from` by `to` in a file, checking that it was there. */
@@ -158,7 +156,7 @@ describe('npm run synth after a source changed', () => {
     expect(synth(repo, root).status).toBe(0);
     edit(environmentsFile(repo), `'${DEV_IMAGE}'`, `'${DEV_IMAGE}-edited'`);
     const result = synth(repo, root, cleanEnv({ TASK_API_DEBUG: '1' }));
-    expect(result.stderr).toMatch(/^synth: building build\/ \(lib\/\S*environments.ts changed\)$/m);
+    expect(result.stderr).toMatch(/^synth: building build\/ \(main.ts changed\)$/m);
     expect(result.status).toBe(0);
     expect(readFileSync(join(root, DEV_DEPLOYMENT), 'utf8')).toContain(`image: ${DEV_IMAGE}-edited\n`);
   }, 60_000);
@@ -169,7 +167,7 @@ describe('npm run synth after a source changed', () => {
     // A run first, so that a code cache exists: the edited bundle has the old one's size too.
     expect(synth(repo, root).status).toBe(0);
     const file = environmentsFile(repo);
-    const times = join(repo, '..', 'environments.ts.times');
+    const times = join(repo, '..', 'main.ts.times');
     expect(spawnSync('cp', ['-p', file, times]).status).toBe(0);
     const before = statSync(file, { bigint: true });
     edit(file, `'${DEV_IMAGE}'`, `'${DEV_IMAGE.replace(/dev$/, 'xyz')}'`);

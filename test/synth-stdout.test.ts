@@ -1,3 +1,4 @@
+import { project as taskApi } from '../main';
 import { spawnSync } from 'child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
@@ -35,7 +36,7 @@ describe('synth --stdout', () => {
     appendFileSync(join(root, 'env', 'dev.env'), 'QUOTED="a b"\n');
     const result = runSynth(root, ['--stdout'], EXTERNAL);
     expect(result.status).toBe(0);
-    expect(result.stderr).toContain('dev: 5 objects written to stdout (external secret backend)');
+    expect(result.stderr).toContain('dev: 5 objects written to stdout (external secret backend; image ghcr.io/example-org/task-api:dev from the project definition)');
     expect(result.stderr).toMatch(/^warning: .*dev\.env:\d+.*QUOTED/m);
     expect(result.stdout.startsWith('---\napiVersion: v1\nkind: Namespace\n')).toBe(true);
     expect(result.stdout).not.toContain('warning');
@@ -135,8 +136,8 @@ describe('parsing and checks', () => {
   });
 
   test('an unset TASK_API_ENV means the default environment, as for synth', () => {
-    expect(stdoutEnvironment(undefined)).toBe('dev');
-    expect(stdoutEnvironment('staging')).toBe('staging');
+    expect(stdoutEnvironment(taskApi, undefined)).toBe('dev');
+    expect(stdoutEnvironment(taskApi, 'staging')).toBe('staging');
   });
 
   test('newCiphertexts names the ciphertexts the previous output does not hold', () => {

@@ -2,8 +2,9 @@ import { Size, Testing } from 'cdk8s';
 import { PlainSecretBackend } from '../lib/secrets/plain';
 import { Cpu } from 'cdk8s-plus-27';
 import { TaskApiApp, TaskApiAppProps } from '../lib/constructs/task-api-app';
-import { synthEnvironments, taskApiProps } from '../lib/synth/pipeline';
-import { committedEnvDir, findObject, findVersion, testTaskApiProps } from './support';
+import { synthEnvironments } from '../lib/synth/pipeline';
+import { taskApiProps } from '../main';
+import { committedEnvDir, findObject, findVersion, testTaskApiProps, taskApiProject } from './support';
 
 function synth(overrides: Partial<TaskApiAppProps> = {}) {
   const resources = {
@@ -86,7 +87,7 @@ describe('TaskApiApp', () => {
   });
 
   test('attaches the pull secret through imagePullSecrets when the image is on its registry', () => {
-    const objects = synth({ registry: { username: 'fake-user', password: 'fake-token' } });
+    const objects = synth({ registry: { server: 'ghcr.io', username: 'fake-user', password: 'fake-token' } });
     expect(findObject(objects, 'Secret', 'task-api-registry').type).toBe('kubernetes.io/dockerconfigjson');
     expect(findObject(objects, 'Deployment', 'task-api').spec.template.spec.imagePullSecrets).toEqual([{ name: 'task-api-registry' }]);
   });
@@ -95,7 +96,7 @@ describe('TaskApiApp', () => {
     const chart = Testing.chart();
     const app = new TaskApiApp(chart, 'TaskApi', {
       namespace: 'task-api-test', image: 'ghcr.io/example-org/task-api:1.0.0', config: {}, secrets: {},
-      secretBackend: new PlainSecretBackend({ hashKey: 'fake-hash-key' }), registry: { username: 'fake-user', password: 'fake-token' },
+      secretBackend: new PlainSecretBackend({ hashKey: 'fake-hash-key' }), registry: { server: 'ghcr.io', username: 'fake-user', password: 'fake-token' },
     });
     expect(app.dockerRegistryAuthFor('ghcr.io/example-org/task-api-worker:1.0.0')?.name).toBe('task-api-registry');
     expect(app.dockerRegistryAuthFor('docker.io/library/postgres:16')).toBeUndefined();
@@ -107,7 +108,7 @@ describe('TaskApiApp', () => {
   });
 
   test('does not attach a pull secret for another registry', () => {
-    const objects = synth({ image: 'docker.io/library/task-api:1', registry: { username: 'fake-user', password: 'fake-token' } });
+    const objects = synth({ image: 'docker.io/library/task-api:1', registry: { server: 'ghcr.io', username: 'fake-user', password: 'fake-token' } });
     expect(findObject(objects, 'Deployment', 'task-api').spec.template.spec.imagePullSecrets).toBeUndefined();
   });
 
@@ -123,14 +124,13 @@ describe('TaskApiApp', () => {
 
 describe('TaskApiApps in an environment', () => {
   test('two apps in one namespace share the one Namespace the environment creates', () => {
-    const [synthesized] = synthEnvironments(['dev'], {
-      envDir: committedEnvDir(),
-      processEnv: {},
+    const project = taskApiProject({
       build: (chart, context) => {
         new TaskApiApp(chart, 'TaskApi', taskApiProps(context));
         new TaskApiApp(chart, 'Admin', { ...taskApiProps(context), name: 'task-api-admin' });
       },
     });
+    const [synthesized] = synthEnvironments(project, ['dev'], { envDir: committedEnvDir(), processEnv: {} });
     const { objects } = synthesized;
     expect(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)).toEqual(['task-api-dev']);
     for (const name of ['task-api', 'task-api-admin']) {

@@ -37,17 +37,17 @@ describe('plan and explain print values with escapes, in a pipe as on a terminal
     expect(runBuilt('main.js', root).status).toBe(0);
     writeFileSync(devEnv, committed);
     appendFileSync(devEnv, 'MAX_CONNECTIONS=7\n');
-    const piped = runBuilt('bin/plan.js', root);
+    const piped = runBuilt('plan', root);
     expect(piped.stdout).toContain('changed LOG_LEVEL "de\\u00A0bug" → "debug"');
     expect(piped.out).not.toContain('\u00A0');
     // On a terminal (util-linux `script` gives the program one): coloured, and escaped alike.
-    const onTerminal = spawnSync('script', ['--quiet', '--return', '--command', `${process.execPath} ${join(BUILD_DIR, 'bin', 'plan.js')}`, '/dev/null'],
+    const onTerminal = spawnSync('script', ['--quiet', '--return', '--command', `${process.execPath} ${join(BUILD_DIR, 'main.js')} plan`, '/dev/null'],
       { cwd: root, env: { PATH: process.env.PATH!, TERM: 'xterm' }, encoding: 'utf8' });
     expect(onTerminal.stdout).toMatch(/\x1b\[/);
     expect(onTerminal.stdout).toContain('"de\\u00A0bug"');
     expect(onTerminal.stdout).not.toContain('\u00A0');
     writeFileSync(devEnv, committed.replace('LOG_LEVEL=debug', 'LOG_LEVEL=de\u00A0bug'));
-    const explain = runBuilt('bin/explain.js', root);
+    const explain = runBuilt('explain', root);
     expect(explain.stdout).toContain('LOG_LEVEL=de\\u00A0bug  # ');
     expect(explain.out).not.toContain('\u00A0');
   });
@@ -56,7 +56,7 @@ describe('plan and explain print values with escapes, in a pipe as on a terminal
     const root = project();
     const devEnv = join(root, 'env', 'dev.env');
     writeFileSync(devEnv, readFileSync(devEnv, 'utf8').replace('LOG_LEVEL=debug', 'LOG_LEVEL=in\u200Bfo'));
-    for (const program of ['main.js', 'bin/plan.js', 'bin/explain.js']) {
+    for (const program of ['main.js', 'plan', 'explain'] as const) {
       const result = runBuilt(program, root);
       expect(result.status).not.toBe(0);
       expect(result.stderr).toMatch(/^\w+ failed: env\/dev\.env:2: LOG_LEVEL: the line holds U\+200B ZERO WIDTH SPACE, a format character/);

@@ -1,10 +1,10 @@
 import { synthEnvironments } from '../lib/synth/pipeline';
-import { ENVIRONMENTS } from '../lib/environments';
+import { ENVIRONMENTS } from '../main';
 import { validateObjects } from '../lib/synth/validate';
-import { committedEnvDir, fakeSecrets, findObject } from './support';
+import { committedEnvDir, fakeSecrets, findObject, taskApiProject } from './support';
 
 function synthOne(environment: string) {
-  return synthEnvironments([environment], { envDir: committedEnvDir(), processEnv: environment === 'dev' ? {} : fakeSecrets(environment) })[0];
+  return synthEnvironments(taskApiProject(), [environment], { envDir: committedEnvDir(), processEnv: environment === 'dev' ? {} : fakeSecrets(environment) })[0];
 }
 
 const clone = (value: any) => JSON.parse(JSON.stringify(value));
@@ -80,7 +80,7 @@ describe('synth validates what it synthesizes', () => {
     const environments = { dev: { ...ENVIRONMENTS.dev, namespace: 'Task_API', replicas: 1.5 } };
     let message = '';
     try {
-      synthEnvironments(['dev'], { envDir: committedEnvDir(), processEnv: {}, environments });
+      synthEnvironments(taskApiProject({ environments }), ['dev'], { envDir: committedEnvDir(), processEnv: {} });
     } catch (error) {
       message = (error as Error).message;
     }

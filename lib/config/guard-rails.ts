@@ -59,7 +59,7 @@ const URL_WITH_PASSWORD = /:\/\/(?<=[A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s/?#@:]*:[^\
 
 /**
  * Why a key or value looks like a credential, or undefined. The key is split into words at
- * '-', '_', '.' and camelCase, so OPENAI_API_KEY and apiKey match and MAX_TOKENS does not.
+ * '-', '_', '.' and camelCase, so PAYMENT_API_KEY and apiKey match and MAX_TOKENS does not.
  */
 export function secretLooking(key: string, value: string): string | undefined {
   const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[-_. ]+/).filter((w) => w !== '');
@@ -91,12 +91,12 @@ export function guardRailProblems(
     if (reason) {
       problems.push(
         `${where}: ${entry.key}: looks like a secret (${reason}); move it to ${secretsPath}, ` +
-        `or list it in GUARD_RAIL_EXCEPTIONS.notSecret (lib/environments.ts) if it is not one`);
+        `or list it in guardRailExceptions.notSecret of the project definition if it is not one`);
     }
     if (secretKeys.has(entry.key) && !exceptions.inBothLayers.includes(entry.key)) {
       problems.push(
         `${where}: ${entry.key}: is also set in the secrets layer (${secretsPath} or the process environment); ` +
-        `keep one, or list it in GUARD_RAIL_EXCEPTIONS.inBothLayers (lib/environments.ts) to let the Secret win`);
+        `keep one, or list it in guardRailExceptions.inBothLayers of the project definition to let the Secret win`);
     }
   }
   return problems;
@@ -160,7 +160,7 @@ export function runtimeVariableWarnings(entries: readonly EnvEntry[], exceptions
     .filter((entry) => Object.hasOwn(RUNTIME_VARIABLES, entry.key) && !(exceptions.runtimeVariables ?? []).includes(entry.key))
     .map((entry) =>
       `${where(entry)}: ${entry.key}: ${RUNTIME_VARIABLES[entry.key]}, in whatever the container runs; ` +
-      'if that is meant, list it in GUARD_RAIL_EXCEPTIONS.runtimeVariables (lib/environments.ts)');
+      'if that is meant, list it in guardRailExceptions.runtimeVariables of the project definition');
 }
 
 /** `file:line`, or the file alone for an entry known by name only (line 0). */
@@ -185,13 +185,13 @@ export function notInDefaultsWarnings(
       const near = closestKey(entry.key, defined);
       return `${entry.file}:${entry.line}: ${entry.key}: ${defaultsPath} does not define it, so this adds a key instead of overriding one` +
         (near ? ` (did you mean ${near}?); fix the name, define it` : '; define it') +
-        ` in ${defaultsPath}, or list it in GUARD_RAIL_EXCEPTIONS.notInDefaults (lib/environments.ts)`;
+        ` in ${defaultsPath}, or list it in guardRailExceptions.notInDefaults of the project definition`;
     });
 }
 
 /**
  * The candidate nearest to `key` by edit distance, ignoring case, if it is near enough to be a
- * typo: at most a third of the key's length (at least 1), so LOG_LEVL finds LOG_LEVEL (1) and
+ * typo: at most a third of the key's length (at least 1), so COLR finds COLOR (1) and
  * PORT does not find HOST (2). Ties go to the earlier candidate.
  */
 export function closestKey(key: string, candidates: readonly string[]): string | undefined {

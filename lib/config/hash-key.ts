@@ -1,5 +1,3 @@
-import { HASH_KEY_VARIABLE } from './layers';
-
 /**
  * The hash key guards every value derived from a secret that synth writes where others can read
  * it: `checksum/secret` on pod templates, the Secret's name suffix, the sealed backend's per-value
@@ -15,7 +13,7 @@ export const HASH_KEY_MIN_BYTES = 32;
 export interface HashKeyUse {
   readonly environment: string;
   readonly value: string;
-  /** `file:line`, or `$TASK_API_HASH_KEY`. */
+  /** `file:line`, or `$<variable>`. */
   readonly at: string;
 }
 
@@ -24,10 +22,10 @@ const HOW_TO_MAKE = 'make one with `openssl rand -base64 32`';
 /**
  * What is wrong with `use.value` as a real environment's hash key. `committed` are the keys of
  * files in the repository (dev's fake secrets); `others`, other real environments' keys. Messages
- * name the variable and the sources, never a key.
+ * name the variable (the project's hash key variable, `variable`) and the sources, never a key.
  */
-export function hashKeyProblems(use: HashKeyUse, committed: readonly HashKeyUse[], others: readonly HashKeyUse[]): string[] {
-  const head = use.at === `$${HASH_KEY_VARIABLE}` ? use.at : `${use.at}: ${HASH_KEY_VARIABLE}`;
+export function hashKeyProblems(use: HashKeyUse, committed: readonly HashKeyUse[], others: readonly HashKeyUse[], variable: string): string[] {
+  const head = use.at === `$${variable}` ? use.at : `${use.at}: ${variable}`;
   if (Buffer.byteLength(use.value, 'utf8') < HASH_KEY_MIN_BYTES) {
     return [`${head}: shorter than ${HASH_KEY_MIN_BYTES} bytes: a short key lets anyone who can read the Deployments or the ` +
       `committed output guess secret values offline; ${HOW_TO_MAKE}`];

@@ -7,16 +7,34 @@ import {
   GuardRailExceptions, guardRailProblems, layerSizeProblems, notInDefaultsWarnings, reservedNameProblems, runtimeVariableWarnings,
 } from './guard-rails';
 
+/** The variables holding one registry's credentials (for ghcr.io, say, a user name and a token variable). */
+export interface RegistryCredentialKeys {
+  /** The registry, as `kubectl create secret docker-registry --docker-server` takes it. */
+  readonly server: string;
+  readonly username: string;
+  readonly password: string;
+}
+
 /**
- * Keys a secrets file (or the process environment) may hold for synth itself. They are consumed
- * by synth and never given to the container.
+ * Keys a secrets file (or the process environment) may hold for synth itself, named by the
+ * project. They are consumed by synth and never given to a container.
  */
-export const HASH_KEY_VARIABLE = 'TASK_API_HASH_KEY';
-export const REGISTRY_USERNAME_VARIABLE = 'GITHUB_USERNAME';
-export const REGISTRY_TOKEN_VARIABLE = 'GITHUB_TOKEN';
-/** Registry credentials: one account may serve every environment. */
-export const REGISTRY_VARIABLES = [REGISTRY_USERNAME_VARIABLE, REGISTRY_TOKEN_VARIABLE];
-const SYNTH_ONLY_KEYS = [HASH_KEY_VARIABLE, ...REGISTRY_VARIABLES];
+export interface SynthKeys {
+  /** The key of the HMAC over Secret data. */
+  readonly hashKey: string;
+  /** Registry credentials: one account may serve every environment. */
+  readonly registries: readonly RegistryCredentialKeys[];
+}
+
+/** Every key of `keys`: the hash key and each registry's two. */
+export function synthOnlyKeys(keys: SynthKeys): string[] {
+  return [keys.hashKey, ...registryVariables(keys)];
+}
+
+/** The registries' credential variables. */
+export function registryVariables(keys: SynthKeys): string[] {
+  return keys.registries.flatMap((registry) => [registry.username, registry.password]);
+}
 
 export type { ResolvedValue, Source } from './provenance';
 
@@ -29,10 +47,10 @@ export interface ResolvedLayers {
   readonly secrets: readonly ResolvedValue[];
   /** Key of the HMAC over the Secret data. */
   readonly hashKey: string;
-  /** Where the hash key came from: `file:line` or `$TASK_API_HASH_KEY` ('' with `secretsInCluster`). */
+  /** Where the hash key came from: `file:line` or `$<hash key variable>` ('' with `secretsInCluster`). */
   readonly hashKeyAt: string;
-  /** Registry credentials, when given. */
-  readonly registry?: { readonly username: string; readonly password: string };
+  /** Registry credentials by server, for the registries whose two values are both given. */
+  readonly registries: Readonly<Record<string, { readonly username: string; readonly password: string }>>;
   /** The secrets-layer keys (synth-only ones included) whose value came from the process environment. */
   readonly fromProcessEnv: readonly string[];
   /** What the env files' lines mean elsewhere (kubectl, older clusters): worth a look, not errors. */
@@ -47,13 +65,15 @@ export interface ResolvedLayers {
 /** The parsed inputs of one environment. */
 export interface LayerInputs {
   readonly environment: string;
-  /** Layer 1: `env/defaults.env`. */
+  /** The keys synth itself consumes. */
+  readonly synthKeys: SynthKeys;
+  /** Layer 1: `<env folder>/defaults.env`. */
   readonly defaults: readonly EnvEntry[];
-  /** Layer 2: `env/<environment>.env`. */
+  /** Layer 2: `<env folder>/<environment>.env`. */
   readonly environmentFile: readonly EnvEntry[];
-  /** Layer 3: `env/<environment>.secrets.env`; undefined when the file does not exist. */
+  /** Layer 3: `<env folder>/<environment>.secrets.env`; undefined when the file does not exist. */
   readonly secretsFile?: readonly EnvEntry[];
-  /** Keys the secrets layer must hold: those of `env/<environment>.secrets.env.example`. */
+  /** Keys the secrets layer must hold: those of `<env folder>/<environment>.secrets.env.example`. */
   readonly requiredSecrets: readonly string[];
   /**
    * The `.example` file's entries, for messages about a key only the `.example` names (its value
@@ -82,7 +102,7 @@ export interface LayerInputs {
  * Layer 3 takes each key from the secrets file, and from the process environment the keys the
  * file does not hold (so CI, with no file, can inject secrets). A key in both must hold the same
  * value in both: a variable left in a shell or set by CI for its own use (CI systems export a
- * GITHUB_TOKEN) must not silently replace the file's value, nor the file silently ignore the
+ * token of their own) must not silently replace the file's value, nor the file silently ignore the
  * variable, so different values are an error naming both places. An empty variable is a value
  * too. Only keys that the `.example` file or the secrets file names, and the synth-only keys,
  * are read from the process environment.
@@ -110,12 +130,14 @@ export function resolveLayers(
   }
 
   const configEntries = [...inputs.defaults, ...inputs.environmentFile];
+  const synthOnly = synthOnlyKeys(inputs.synthKeys);
+  const hashKeyVariable = inputs.synthKeys.hashKey;
   const exceptions = inputs.exceptions ?? { notSecret: [], inBothLayers: [] };
   // A key the .example does not list is a typo or, worse, a line of an unquoted multi-line value
   // that happens to hold '=': its text may be secret, so the message gives the line only, and the
   // entry goes no further (no warning, no 'missing or empty' message names it).
   const listed = (entry: EnvEntry) =>
-    inputs.requiredSecrets.length === 0 || inputs.requiredSecrets.includes(entry.key) || SYNTH_ONLY_KEYS.includes(entry.key);
+    inputs.requiredSecrets.length === 0 || inputs.requiredSecrets.includes(entry.key) || synthOnly.includes(entry.key);
   // Every key where it is written: a key only the .example names (its value from the process
   // environment, or the cluster's store) at its .example line (line 0, unknown, for inputs built
   // without the .example's entries).
@@ -132,7 +154,7 @@ export function resolveLayers(
   const nameProblems = reservedNameProblems(named);
 
   if (inputs.secretsInCluster) {
-    const keys = inputs.requiredSecrets.filter((key) => !SYNTH_ONLY_KEYS.includes(key));
+    const keys = inputs.requiredSecrets.filter((key) => !synthOnly.includes(key));
     const problems = [
       ...guardRailProblems(configEntries, new Set(keys), `${inputs.secretsPath}.example`, exceptions),
       ...nameProblems,
@@ -148,6 +170,7 @@ export function resolveLayers(
       secrets: [],
       hashKey: '',
       hashKeyAt: '',
+      registries: {},
       fromProcessEnv: [],
       warnings,
       externalSecretKeys: keys,
@@ -164,7 +187,7 @@ export function resolveLayers(
     secretLayer.set(entry.key, { key: entry.key, value: entry.value, source: { layer: 'secrets', at: `${entry.file}:${entry.line}` }, overrides: [] });
   }
   const twoValues: string[] = [];
-  const lookedUp = new Set([...inputs.requiredSecrets, ...secretLayer.keys(), ...SYNTH_ONLY_KEYS]);
+  const lookedUp = new Set([...inputs.requiredSecrets, ...secretLayer.keys(), ...synthOnly]);
   for (const key of lookedUp) {
     // Own keys only: a key such as `toString` must not find Object.prototype's.
     const value = Object.hasOwn(processEnv, key) ? processEnv[key] : undefined;
@@ -180,18 +203,18 @@ export function resolveLayers(
     // The same value in both: the file stays its source.
   }
 
-  const secretValues = sortByKey([...secretLayer.values()].filter((value) => !SYNTH_ONLY_KEYS.includes(value.key)));
+  const secretValues = sortByKey([...secretLayer.values()].filter((value) => !synthOnly.includes(value.key)));
   // What is only a warning in a ConfigMap layer may silently change a secret: an error here.
   const ambiguousSecrets = secretsFile.flatMap((entry) => entry.valueNotes.map((note) => `${note} (in a secrets file this is an error: a secret must reach the Secret exactly as written)`));
   const problems = [...unlisted, ...ambiguousSecrets, ...twoValues, ...guardRailProblems(
     configEntries,
-    new Set([...secretLayer.keys()].filter((key) => !SYNTH_ONLY_KEYS.includes(key))),
+    new Set([...secretLayer.keys()].filter((key) => !synthOnly.includes(key))),
     inputs.secretsPath,
     exceptions,
   ), ...nameProblems, ...layerSizeProblems(inputs.environment, sortByKey([...config.values()]), secretValues)];
   // Every key of the secrets layer must have a value: an empty secret is always a mistake.
-  const required = [...inputs.requiredSecrets, ...secretLayer.keys(), HASH_KEY_VARIABLE];
-  if (inputs.requireRegistryCredentials) required.push(REGISTRY_USERNAME_VARIABLE, REGISTRY_TOKEN_VARIABLE);
+  const required = [...inputs.requiredSecrets, ...secretLayer.keys(), hashKeyVariable];
+  if (inputs.requireRegistryCredentials) required.push(...registryVariables(inputs.synthKeys));
   const missing = [...new Set(required)].filter((key) => (secretLayer.get(key)?.value ?? '') === '');
   if (missing.length > 0) {
     problems.push(
@@ -201,15 +224,19 @@ export function resolveLayers(
   }
   if (problems.length > 0) throw new Error(problems.join('\n'));
 
-  const username = secretLayer.get(REGISTRY_USERNAME_VARIABLE)?.value;
-  const password = secretLayer.get(REGISTRY_TOKEN_VARIABLE)?.value;
+  const registries: Record<string, { username: string; password: string }> = {};
+  for (const registry of inputs.synthKeys.registries) {
+    const username = secretLayer.get(registry.username)?.value;
+    const password = secretLayer.get(registry.password)?.value;
+    if (username && password) registries[registry.server] = { username, password };
+  }
   return {
     environment: inputs.environment,
     config: sortByKey([...config.values()]),
     secrets: secretValues,
-    hashKey: secretLayer.get(HASH_KEY_VARIABLE)!.value,
-    hashKeyAt: secretLayer.get(HASH_KEY_VARIABLE)!.source.at,
-    registry: username && password ? { username, password } : undefined,
+    hashKey: secretLayer.get(hashKeyVariable)!.value,
+    hashKeyAt: secretLayer.get(hashKeyVariable)!.source.at,
+    registries,
     fromProcessEnv: [...secretLayer.values()].filter((v) => v.source.layer === 'process-env').map((v) => v.key),
     warnings,
   };
@@ -223,7 +250,7 @@ export function resolveLayers(
 export function readLayerInputs(
   envDir: string,
   environment: string,
-  options: Pick<LayerInputs, 'requireRegistryCredentials' | 'exceptions' | 'secretsInCluster'> & {
+  options: Pick<LayerInputs, 'synthKeys' | 'requireRegistryCredentials' | 'exceptions' | 'secretsInCluster'> & {
     /** Read no secrets file (a plan without secret values): `secretsFile` is then undefined. @default false */
     readonly withoutSecretValues?: boolean;
   },
@@ -234,7 +261,7 @@ export function readLayerInputs(
   const defaults = readEnvFile(join(envDir, 'defaults.env'));
   const environmentFile = readEnvFile(join(envDir, `${environment}.env`));
   const example = existsSync(examplePath) ? readEnvFile(examplePath) : [];
-  const knownKeys = [...example.map((entry) => entry.key), ...SYNTH_ONLY_KEYS];
+  const knownKeys = [...example.map((entry) => entry.key), ...synthOnlyKeys(options.synthKeys)];
   const secretsFile = !options.secretsInCluster && !withoutSecretValues && existsSync(secretsPath)
     ? readEnvFile(secretsPath, { sensitive: true, knownKeys }) : undefined;
   return {

@@ -39,7 +39,7 @@ export function kustomizeConfigMapSuffix(data: Readonly<Record<string, string>>)
 /**
  * The suffix of a versioned Secret: kustomize's encoding of a Secret (`{data, kind, name,
  * type}`, data in base64 as the object holds it), but HMAC-SHA256 keyed by the environment's
- * TASK_API_HASH_KEY instead of SHA-256. A plain hash of secret data in an object name would let
+ * the project's hash key instead of SHA-256. A plain hash of secret data in an object name would let
  * anyone who can list Secrets (or read the Deployment) test guesses offline; without the key the
  * suffix says nothing about the values.
  */
@@ -62,7 +62,7 @@ export function versionedName(base: string, suffix: string): string {
 const VERSION_SUFFIX = /-[245-9bcdfghkmt]{10}$/;
 
 /**
- * The name a versioned name was made from (`task-api-config-g5dgf24d6k` → `task-api-config`),
+ * The name a versioned name was made from (`web-config-g5dgf24d6k` → `web-config`),
  * or the name itself when it has no suffix: how plan pairs a new version with the one it replaces.
  */
 export function versionBase(name: string): string {

@@ -145,8 +145,8 @@ export class LayeredConfig extends Construct {
    * The hashes are computed at synth time, so data added after this call still counts.
    *
    * It also turns off the Docker-link variables of the namespace's Services
-   * (`enableServiceLinks: false`): a Service `task-api` would inject TASK_API_PORT=tcp://... and
-   * friends into every pod of the namespace, which a settings class reading the TASK_API_
+   * (`enableServiceLinks: false`): a Service `web` would inject WEB_PORT=tcp://... and
+   * friends into every pod of the namespace, which a settings class reading the WEB_
    * prefix would take for configuration. Configuration comes from the layers only.
    */
   public attachTo(workload: kplus.Workload, container: kplus.Container): void {

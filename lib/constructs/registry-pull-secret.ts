@@ -2,31 +2,30 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { BackendSecret, SecretBackend } from '../secrets/backend';
 
-/** The registry the Task API image lives on. */
-export const DEFAULT_REGISTRY_SERVER = 'ghcr.io';
-
 export interface RegistryPullSecretProps {
   /** The Secret's name. */
   readonly name: string;
   /** The namespace the Secret lives in (the pods that pull must be in the same one). */
   readonly namespace: string;
-  /**
-   * The registry, as `kubectl create secret docker-registry --docker-server` takes it.
-   * @default 'ghcr.io'
-   */
-  readonly server?: string;
+  /** The registry, as `kubectl create secret docker-registry --docker-server` takes it (`ghcr.io`). */
+  readonly server: string;
   /**
    * Registry user name. Needed when the backend writes values (plain, sealed); a backend that
-   * keeps values in a store reads GITHUB_USERNAME there instead.
+   * keeps values in a store reads `storeKeys.username` there instead.
    * @default - none
    */
   readonly username?: string;
   /**
-   * Registry password or token (for ghcr.io, a token with read:packages). Needed as `username` is;
-   * a store-backed backend reads GITHUB_TOKEN there.
+   * Registry password or token (for ghcr.io, a token with read:packages). Needed as `username` is.
    * @default - none
    */
   readonly password?: string;
+  /**
+   * The variables the two values are kept under in a secret store (a backend that holds no
+   * values reads them there, each through the environment's remoteRef).
+   * @default - none: a store-backed backend then refuses the pull secret
+   */
+  readonly storeKeys?: { readonly username: string; readonly password: string };
   /**
    * E-mail written into the config, as `--docker-email` does.
    * @default - none, left out of the config like kubectl does
@@ -35,9 +34,6 @@ export interface RegistryPullSecretProps {
   /** How the Secret reaches the cluster. */
   readonly secretBackend: SecretBackend;
 }
-
-/** The store variables the registry credentials are kept under by a backend that holds no values. */
-export const REGISTRY_STORE_VARIABLES = { username: 'GITHUB_USERNAME', password: 'GITHUB_TOKEN' } as const;
 
 const DOCKER_CONFIG_JSON = 'kubernetes.io/dockerconfigjson';
 
@@ -57,15 +53,16 @@ export class RegistryPullSecret extends Construct {
 
   constructor(scope: Construct, id: string, props: RegistryPullSecretProps) {
     super(scope, id);
-    const server = props.server ?? DEFAULT_REGISTRY_SERVER;
+    const { server, username, password, email, storeKeys } = props;
     const backend = props.secretBackend;
     this.server = server;
-    const { username, password, email } = props;
     if (backend.holdsValues) {
       const missing = [username ? undefined : 'username', password ? undefined : 'password'].filter((name) => name !== undefined);
       if (missing.length > 0) {
         throw new Error(`registry credentials for ${server} are missing: the ${backend.name} secret backend needs the ${missing.join(' and ')}`);
       }
+    } else if (!storeKeys) {
+      throw new Error(`the pull secret for ${server} needs storeKeys: the ${backend.name} secret backend reads the credentials from a store`);
     }
     this.backendSecret = backend.addSecret(this, 'Resource', {
       name: props.name,
@@ -73,7 +70,7 @@ export class RegistryPullSecret extends Construct {
       type: DOCKER_CONFIG_JSON,
       data: () => ({ '.dockerconfigjson': dockerConfigJson({ server, username: username!, password: password!, email }) }),
       // In the cluster, the same JSON is built from the two values kept in the store.
-      storedAs: () => ({ ...REGISTRY_STORE_VARIABLES }),
+      storedAs: () => ({ username: storeKeys!.username, password: storeKeys!.password }),
       template: { '.dockerconfigjson': dockerConfigJsonTemplate(server, email) },
     });
     this.secret = kplus.Secret.fromSecretName(this, 'Ref', this.backendSecret.name);

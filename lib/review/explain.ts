@@ -1,4 +1,5 @@
-import { ENVIRONMENTS, selectEnvironments } from '../environments';
+import { selectEnvironments } from '../environments';
+import type { Project } from '../project';
 import { helpText, isHelpRequest, refuseArguments } from '../synth/commands';
 import { EffectiveVar, effectiveEnvironment, namespaceData, ObjectRef, VarOrigin } from './kubelet-env';
 import { ResolvedValue, Source } from '../config/layers';
@@ -9,7 +10,7 @@ import { SynthesizedEnvironment, synthEnvironments } from '../synth/pipeline';
 /** One container's environment, explained: each variable with where it came from. */
 export interface ContainerExplanation {
   readonly environment: string;
-  /** `Deployment task-api`. */
+  /** `Deployment web`. */
   readonly workload: string;
   readonly namespace: string;
   readonly container: string;
@@ -19,7 +20,7 @@ export interface ContainerExplanation {
 }
 
 export interface ExplainedVar extends EffectiveVar {
-  /** Where the value was written: `env/dev.env:3 (environment) via ConfigMap task-api-config`. */
+  /** Where the value was written: `env/dev.env:3 (environment) via ConfigMap web-config`. */
   readonly from: string;
   /** What it replaced, first applied first: layers below it and envFrom sources before it. */
   readonly overrides: readonly string[];
@@ -180,21 +181,21 @@ function quoteIfNeeded(value: string): string {
 }
 
 /**
- * `npm run explain`: for the environments in TASK_API_ENV (as synth selects them), every
+ * `npm run explain`: for the environments in the project's environment variable (as synth selects them), every
  * container's effective environment; with several environments, the comparison table too.
  * Returns the exit code: 0, or 2 with one message on an error (as plan: 1 would read as "changes").
  */
-export function main(processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO, args: readonly string[] = []): number {
+export function explainCommand(project: Project<any>, processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO, args: readonly string[] = []): number {
   // Before anything is read: help needs no env file, variable or secret.
   if (isHelpRequest(args)) {
-    helpText('explain').forEach((line) => io.out(line));
+    helpText('explain', project).forEach((line) => io.out(line));
     return 0;
   }
   try {
     refuseArguments('explain', args);
-    const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
+    const names = selectEnvironments(processEnv[project.variables.environment], Object.keys(project.environments), project.defaultEnvironment, project.variables.environment);
     // With the output folder, as synth and plan: sealed values keep their ciphertext.
-    const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir: outputFolder(processEnv) });
+    const synthesized = synthEnvironments(project, names, { processEnv, outdir: outputFolder(processEnv) });
     // The same warnings synth prints, so what explain shows is never read without them.
     for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) io.err(`warning: ${warning}`);
     const explanations = synthesized.flatMap(explainEnvironment);
@@ -207,7 +208,7 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, i
     });
     return 0;
   } catch (error) {
-    failureLines('explain', error, processEnv).forEach((line) => io.err(line));
+    failureLines('explain', error, Boolean(processEnv[project.variables.debug])).forEach((line) => io.err(line));
     return 2;
   }
 }

@@ -2,7 +2,8 @@ import { outputFolder, readManifests } from '../synth/output';
 import { existsSync, statSync } from 'fs';
 import { join } from 'path';
 import { isDeepStrictEqual } from 'util';
-import { ENVIRONMENTS, selectEnvironments } from '../environments';
+import { selectEnvironments } from '../environments';
+import type { Project } from '../project';
 import { helpText, isHelpRequest, NO_SECRETS_FLAG } from '../synth/commands';
 import { CommandIO, failureLines, Output, outputFor, STANDARD_IO } from '../terminal';
 import { synthEnvironments } from '../synth/pipeline';
@@ -52,12 +53,12 @@ export interface ObjectChange {
 
 /** A workload whose pod template changes, so its pods are replaced. */
 export interface Rollout {
-  /** `Deployment task-api`. */
+  /** `Deployment web`. */
   readonly workload: string;
   /** Why, most useful first: the consumed data that changed, then the template's own fields. */
   readonly reasons: readonly string[];
   /**
-   * For a content-named Job: the Job in dist/ it replaces (`Job task-api-migrate-<hash>`). A
+   * For a content-named Job: the Job in dist/ it replaces (`Job web-migrate-<hash>`). A
    * Job's template cannot change, so the new one runs as a new object; the reasons are then
    * what changed in its spec.
    */
@@ -177,8 +178,8 @@ const REFERENCE_NAME_FIELD = /\.(configMapRef|secretRef|configMapKeyRef|secretKe
 
 /**
  * The object of dist/ that `object`, new in the fresh output, is a new version of: one of its
- * kind whose name has the same base (`task-api-config-<suffix>`, or the unversioned
- * `task-api-config` it replaces), preferring the version a workload of dist/ reads now.
+ * kind whose name has the same base (`web-config-<suffix>`, or the unversioned
+ * `web-config` it replaces), preferring the version a workload of dist/ reads now.
  */
 function replacedVersion(object: any, current: readonly any[]): any | undefined {
   const name = object.metadata?.name;
@@ -408,19 +409,19 @@ export function parsePlanArguments(args: readonly string[]): { readonly withoutS
 }
 
 /**
- * `npm run plan`: for the environments in TASK_API_ENV, what a fresh synthesis would change
+ * `npm run plan`: for the environments in the project's environment variable, what a fresh synthesis would change
  * against `$CDK8S_OUTDIR/<environment>/` (default dist), which it never writes. Exit codes as
  * `kubectl diff`: 0 no changes, 1 changes, 2 an error.
  */
-export function main(processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO, args: readonly string[] = []): number {
+export function planCommand(project: Project<any>, processEnv: Readonly<Record<string, string | undefined>>, io: CommandIO = STANDARD_IO, args: readonly string[] = []): number {
   // Before anything is read: help needs no env file, variable or secret.
   if (isHelpRequest(args)) {
-    helpText('plan').forEach((line) => io.out(line));
+    helpText('plan', project).forEach((line) => io.out(line));
     return 0;
   }
   try {
     const { withoutSecretValues } = parsePlanArguments(args);
-    const names = selectEnvironments(processEnv.TASK_API_ENV, Object.keys(ENVIRONMENTS));
+    const names = selectEnvironments(processEnv[project.variables.environment], Object.keys(project.environments), project.defaultEnvironment, project.variables.environment);
     const outdir = outputFolder(processEnv);
     const out = outputFor(io.isTTY, processEnv);
     let changed = false;
@@ -428,22 +429,23 @@ export function main(processEnv: Readonly<Record<string, string | undefined>>, i
       throw new Error(`the output folder ${outdir} cannot be used: it is not a folder`);
     }
     // With outdir, sealed environments keep their unchanged ciphertexts, as synth would.
-    const synthesized = synthEnvironments(names, { envDir: 'env', processEnv, outdir, withoutSecretValues });
+    const synthesized = synthEnvironments(project, names, { processEnv, outdir, withoutSecretValues });
     // The same warnings synth prints: a reviewer (or CI) reading the plan sees a typo key too.
     for (const warning of new Set(synthesized.flatMap((s) => s.warnings))) io.err(`warning: ${warning}`);
-    for (const { environment, objects, carried, secretsNotCompared } of synthesized) {
+    for (const { environment, objects, carried, secretsNotCompared, image, imageFrom } of synthesized) {
       const folder = join(outdir, environment);
+      io.out(`${environment}: image ${image} (from ${imageFrom})`);
       const before = existsSync(folder) && statSync(folder).isDirectory();
       // What synth would write: the new objects and the earlier versions it carries forward.
       const written = [...objects, ...carried.flatMap((file) => file.objects)];
       const plan = planEnvironment(environment, before ? readManifests(folder) : [], written, before,
-        withoutSecretValues ? { notCompared: secretsNotCompared, keysFrom: join('env', `${environment}.secrets.env.example`) } : undefined);
+        withoutSecretValues ? { notCompared: secretsNotCompared, keysFrom: join(project.envDir, `${environment}.secrets.env.example`) } : undefined);
       renderPlan(plan, folder, out).forEach((line) => io.out(line));
       changed ||= hasChanges(plan);
     }
     return changed ? 1 : 0;
   } catch (error) {
-    failureLines('plan', error, processEnv).forEach((line) => io.err(line));
+    failureLines('plan', error, Boolean(processEnv[project.variables.debug])).forEach((line) => io.err(line));
     return 2;
   }
 }

@@ -33,7 +33,7 @@ export interface SecretSpec {
   readonly data: () => Readonly<Record<string, string>>;
   /**
    * For backends whose values stay in a store: each Secret key (or template variable) → the
-   * variable naming its value in the store (an app secret key, GITHUB_TOKEN...). Read at synth time.
+   * variable naming its value in the store (an app secret key, a registry token variable...). Read at synth time.
    */
   readonly storedAs: () => Readonly<Record<string, string>>;
   /**
@@ -115,7 +115,7 @@ export function heldValuesSecret(spec: SecretSpec, hashKey: string, summary: () 
 /**
  * The name of the Secret `spec` as a backend that holds the values writes it: `spec.name`, or
  * for a content-addressed Secret `spec.name` + the keyed suffix of its data (keyed by the
- * environment's TASK_API_HASH_KEY, as the restart hash is).
+ * environment's hash key, as the restart hash is).
  */
 export function secretName(spec: SecretSpec, hashKey: string): string {
   if (!spec.contentAddressed) return spec.name;

@@ -33,7 +33,7 @@ export const RELOADER_SECRETS_ANNOTATION = 'secret.reloader.stakater.com/reload'
 export interface ExternalSecretBackendProps {
   /** The SecretStore or ClusterSecretStore the values are read from. */
   readonly store: SecretStoreRef;
-  /** Where each variable (an app secret key, GITHUB_USERNAME, GITHUB_TOKEN) lives in the store. */
+  /** Where each variable (an app secret key, a registry's credential variables) lives in the store. */
   readonly remoteRef: (variable: string) => RemoteRef;
   /**
    * How often the operator re-reads the store.

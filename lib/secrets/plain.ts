@@ -4,7 +4,7 @@ import { byCodeUnits } from '../config/content-hash';
 import { BackendSecret, heldValuesSecret, lazyString, SecretBackend, SecretSpec, secretName } from './backend';
 
 export interface PlainSecretBackendProps {
-  /** Key of the HMAC restart marker (the environment's TASK_API_HASH_KEY); never written anywhere. */
+  /** Key of the HMAC restart marker (the environment's hash key); never written anywhere. */
   readonly hashKey: string;
 }
 

@@ -8,10 +8,15 @@ export interface SealedSecretBackendProps {
   /** The controller's certificate (`kubeseal --fetch-cert`). */
   readonly certificate: SealingCertificate;
   /**
-   * The environment's TASK_API_HASH_KEY: keys the restart marker and the fingerprints that let
+   * The environment's hash key: keys the restart marker and the fingerprints that let
    * unchanged values keep their ciphertext. Never written anywhere.
    */
   readonly hashKey: string;
+  /**
+   * The prefix of the annotation the fingerprints are kept in and the label they are made under:
+   * the project's name.
+   */
+  readonly annotationPrefix: string;
   /**
    * What the previous synth wrote, by SealedSecret name (previousSealedSecrets).
    * @default - nothing: every value is sealed afresh
@@ -30,7 +35,7 @@ export class SealedSecretBackend implements SecretBackend {
   constructor(private readonly props: SealedSecretBackendProps) {}
 
   public addSecret(scope: Construct, id: string, spec: SecretSpec): BackendSecret {
-    const { certificate, hashKey, previous } = this.props;
+    const { certificate, hashKey, previous, annotationPrefix } = this.props;
     const name = () => secretName(spec, hashKey);
     // Each version is its own SealedSecret, sealed for its own name (strict scope).
     const sealed = new SealedSecret(scope, id, {
@@ -40,6 +45,7 @@ export class SealedSecretBackend implements SecretBackend {
       data: spec.data,
       certificate,
       hashKey,
+      annotationPrefix,
       previous: (sealedName) => previous?.get(sealedName),
       immutable: spec.contentAddressed,
     });
@@ -50,9 +56,11 @@ export class SealedSecretBackend implements SecretBackend {
 /**
  * Annotation on a SealedSecret holding, per key, the keyed fingerprint of the value its
  * ciphertext seals (see sealedValueFingerprint): how the next synth knows which ciphertexts to keep.
- * One key per line, so that a git diff shows which values changed.
+ * One key per line, so that a git diff shows which values changed. Its prefix is the project's name.
  */
-export const SEALED_VALUE_HMACS_ANNOTATION = 'task-api/sealed-value-hmacs';
+export function sealedValueHmacsAnnotation(prefix: string): string {
+  return `${prefix}/sealed-value-hmacs`;
+}
 
 export interface SealedSecretProps {
   /**
@@ -71,8 +79,10 @@ export interface SealedSecretProps {
   readonly data: () => Readonly<Record<string, string>>;
   /** The controller's certificate. */
   readonly certificate: SealingCertificate;
-  /** Key of the fingerprints (the environment's TASK_API_HASH_KEY); never written anywhere. */
+  /** Key of the fingerprints (the environment's hash key); never written anywhere. */
   readonly hashKey: string;
+  /** The fingerprints' annotation prefix and label: the project's name. */
+  readonly annotationPrefix: string;
   /**
    * What the previous synth wrote for this SealedSecret (or, given its name, for the one of
    * that name).
@@ -105,7 +115,7 @@ export class SealedSecret extends Construct {
       kind: 'SealedSecret',
       metadata: {
         ...metadata,
-        annotations: { [SEALED_VALUE_HMACS_ANNOTATION]: Lazy.any({ produce: () => JSON.stringify(this.seal().fingerprints, null, 1) }) },
+        annotations: { [sealedValueHmacsAnnotation(this.props.annotationPrefix)]: Lazy.any({ produce: () => JSON.stringify(this.seal().fingerprints, null, 1) }) },
       },
       spec: {
         encryptedData: Lazy.any({ produce: () => this.seal().encryptedData }),
@@ -129,9 +139,9 @@ export class SealedSecret extends Construct {
     // The name is sealed into every value: a new name (a new version) is a new sealing.
     const canonical = JSON.stringify([name, canonicalData(data)]);
     if (this.sealed?.canonical !== canonical) {
-      const { namespace, certificate, hashKey, previous } = this.props;
+      const { namespace, certificate, hashKey, previous, annotationPrefix } = this.props;
       const earlier = typeof previous === 'function' ? previous(name) : previous;
-      this.sealed = { canonical, result: sealData(data, { namespace, name, certificate, hashKey }, earlier) };
+      this.sealed = { canonical, result: sealData(data, { namespace, name, certificate, hashKey, label: annotationPrefix }, earlier) };
     }
     return this.sealed.result;
   }
@@ -151,7 +161,7 @@ export class SealedSecret extends Construct {
  * synth. Pure; anything unexpected (another kind, a missing or malformed field or annotation)
  * is skipped, which only means those values are sealed afresh.
  */
-export function previousSealedSecrets(objects: readonly any[]): Map<string, PreviousSealedSecret> {
+export function previousSealedSecrets(objects: readonly any[], annotationPrefix: string): Map<string, PreviousSealedSecret> {
   const found = new Map<string, PreviousSealedSecret>();
   for (const object of objects) {
     if (object?.apiVersion !== 'bitnami.com/v1alpha1' || object?.kind !== 'SealedSecret') continue;
@@ -159,7 +169,7 @@ export function previousSealedSecrets(objects: readonly any[]): Map<string, Prev
     if (typeof name !== 'string') continue;
     found.set(name, {
       encryptedData: stringEntries(object.spec?.encryptedData),
-      fingerprints: stringEntries(parseJson(object.metadata?.annotations?.[SEALED_VALUE_HMACS_ANNOTATION])),
+      fingerprints: stringEntries(parseJson(object.metadata?.annotations?.[sealedValueHmacsAnnotation(annotationPrefix)])),
     });
   }
   return found;

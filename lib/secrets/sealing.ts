@@ -73,8 +73,10 @@ export interface SealingTarget {
   /** The Secret's (and the SealedSecret's) name. */
   readonly name: string;
   readonly certificate: SealingCertificate;
-  /** The environment's TASK_API_HASH_KEY: keys the fingerprints. */
+  /** The environment's hash key: keys the fingerprints. */
   readonly hashKey: string;
+  /** Who makes the fingerprints (the project's name): the first word of what is hashed. */
+  readonly label: string;
 }
 
 /**
@@ -88,7 +90,7 @@ export interface SealingTarget {
  */
 export function sealedValueFingerprint(target: SealingTarget, key: string, value: string, ciphertext: string): string {
   if (target.hashKey === '') throw new Error('the hash key is empty');
-  const message = JSON.stringify(['task-api sealed value', target.certificate.fingerprint, target.namespace, target.name, key, value, ciphertext]);
+  const message = JSON.stringify([`${target.label} sealed value`, target.certificate.fingerprint, target.namespace, target.name, key, value, ciphertext]);
   return 'hmac-sha256:' + createHmac('sha256', target.hashKey).update(message).digest('hex');
 }
 

@@ -34,7 +34,7 @@ import { createHash } from 'crypto';
 export const APPLYSET_LABELS: readonly string[] = ['applyset.kubernetes.io/part-of', 'applyset.kubernetes.io/id'];
 
 /** The ApplySet parent's name: one fixed name per environment (its namespace tells them apart). */
-export function applySetName(appName = 'task-api'): string {
+export function applySetName(appName: string): string {
   return `${appName}-applyset`;
 }
 
@@ -43,7 +43,7 @@ export function applySetName(appName = 'task-api'): string {
  * label, and every member's `applyset.kubernetes.io/part-of`): `applyset-` + base64url of
  * SHA-256(`<name>.<namespace>.<kind>.<group>`) + `-v1`; a Secret's group is empty.
  */
-export function applySetId(namespace: string, appName = 'task-api'): string {
+export function applySetId(namespace: string, appName: string): string {
   return `applyset-${createHash('sha256').update(`${applySetName(appName)}.${namespace}.Secret.`).digest('base64url')}-v1`;
 }
 
@@ -55,14 +55,14 @@ export function applySetId(namespace: string, appName = 'task-api'): string {
  * whatever of it dist/ no longer holds. Run after one pruning apply, `list` shows exactly the
  * orphans: review it before adopting (a hand-made `<appName>-*` object would be deleted too).
  */
-export function adoptionCommands(namespace: string, resources = 'configmaps,secrets', appName = 'task-api'): { list: string; adopt: string } {
+export function adoptionCommands(namespace: string, appName: string, resources = 'configmaps,secrets'): { list: string; adopt: string } {
   const list = `kubectl get ${resources} -n ${namespace} -l '!applyset.kubernetes.io/part-of,!applyset.kubernetes.io/id' ` +
     `-o go-template='{{range .items}}{{if not .metadata.ownerReferences}}{{.kind}}/{{.metadata.name}}{{"\\n"}}{{end}}{{end}}' | grep '^[A-Za-z]*/${appName}-'`;
   return { list, adopt: `${list} | xargs -r -I{} kubectl label -n ${namespace} {} applyset.kubernetes.io/part-of=${applySetId(namespace, appName)}` };
 }
 
 /** The command that applies `folder` and prunes what it no longer holds. */
-export function pruneCommand(namespace: string, folder: string, appName = 'task-api'): string {
+export function pruneCommand(namespace: string, folder: string, appName: string): string {
   return `KUBECTL_APPLYSET=true kubectl apply --server-side -n ${namespace} --prune --applyset=${applySetName(appName)} -f ${folder}/`;
 }
 
@@ -70,7 +70,7 @@ export function pruneCommand(namespace: string, folder: string, appName = 'task-
  * What would make the ApplySet recipe fail or misbehave on these objects: ApplySet labels on an
  * object, or a Secret in the place of the parent. Pure.
  */
-export function applySetProblems(objects: readonly any[], appName = 'task-api'): string[] {
+export function applySetProblems(objects: readonly any[], appName: string): string[] {
   const problems: string[] = [];
   for (const object of objects) {
     const label = `${object.kind} ${object.metadata?.name}`;

@@ -1,26 +1,35 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import type { EnvironmentSettings } from '../environments';
+import type { Project, ProjectVariables } from '../project';
+import { selectEnvironments } from '../environments';
 import { SECRET_BACKEND_NAMES, SecretBackend } from '../secrets/backend';
 import { DEFAULT_REFRESH_INTERVAL, ExternalSecretBackend, RemoteRef, SecretStoreRef } from '../secrets/external';
 import { PlainSecretBackend } from '../secrets/plain';
 import { previousSealedSecrets, SealedSecretBackend } from '../secrets/sealed';
 import { parseSealingCertificate, SealingCertificate } from '../secrets/sealing';
 
-/** Overrides the environments' `secretBackend` (for CI). */
-export const SECRET_BACKEND_VARIABLE = 'TASK_API_SECRET_BACKEND';
-/** Overrides the sealed environments' `sealingCertificate` (for CI): a path to the PEM. */
-export const SEALING_CERT_VARIABLE = 'TASK_API_SEALING_CERT';
+/**
+ * What of the project the choice reads: its name (the external backend's defaults) and the
+ * variables that override the environments' settings for CI (`<PREFIX>_SECRET_BACKEND`, and
+ * `<PREFIX>_SEALING_CERT`, a path to the PEM).
+ */
+export interface BackendChoiceNames {
+  readonly name: string;
+  readonly variables: Pick<ProjectVariables, 'secretBackend' | 'sealingCertificate'>;
+}
 
-/** The store the external backend reads by default: one cluster-wide store. */
-export const DEFAULT_SECRET_STORE: SecretStoreRef = { name: 'task-api', kind: 'ClusterSecretStore' };
+/** The store the external backend reads by default: one cluster-wide store, named after the project. */
+export function defaultSecretStore(projectName: string): SecretStoreRef {
+  return { name: projectName, kind: 'ClusterSecretStore' };
+}
 
 /**
  * Where the external backend finds a key by default: every secret of an environment is a
- * property, named like the key, of one remote secret `task-api/<environment>`.
+ * property, named like the key, of one remote secret `<project>/<environment>`.
  */
-function defaultRemoteRef(environment: string): (key: string) => RemoteRef {
-  return (key) => ({ key: `task-api/${environment}`, property: key });
+function defaultRemoteRef(projectName: string, environment: string): (key: string) => RemoteRef {
+  return (key) => ({ key: `${projectName}/${environment}`, property: key });
 }
 
 /** An environment's backend as chosen, before anything is read. */
@@ -35,8 +44,8 @@ export type SecretBackendChoice =
   };
 
 /**
- * Chooses an environment's backend: TASK_API_SECRET_BACKEND over the environment's setting,
- * and for `sealed` the certificate TASK_API_SEALING_CERT over the setting over
+ * Chooses an environment's backend: the secret backend variable over the environment's setting,
+ * and for `sealed` the certificate of the sealing certificate variable over the setting over
  * `<envDir>/<environment>.sealing-cert.pem`. Pure.
  */
 export function chooseSecretBackend(
@@ -44,17 +53,19 @@ export function chooseSecretBackend(
   settings: EnvironmentSettings,
   processEnv: Readonly<Record<string, string | undefined>>,
   envDir: string,
+  project: BackendChoiceNames,
 ): SecretBackendChoice {
-  const override = processEnv[SECRET_BACKEND_VARIABLE]?.trim();
+  const { secretBackend: backendVariable, sealingCertificate: certificateVariable } = project.variables;
+  const override = processEnv[backendVariable]?.trim();
   if (override && !(SECRET_BACKEND_NAMES as readonly string[]).includes(override)) {
-    throw new Error(`${SECRET_BACKEND_VARIABLE} must be one of ${SECRET_BACKEND_NAMES.join(', ')}; it is ${JSON.stringify(override)}`);
+    throw new Error(`${backendVariable} must be one of ${SECRET_BACKEND_NAMES.join(', ')}; it is ${JSON.stringify(override)}`);
   }
   const kind = (override || settings.secretBackend) ?? 'plain';
   switch (kind) {
     case 'plain':
       return { kind };
     case 'sealed': {
-      const fromVariable = processEnv[SEALING_CERT_VARIABLE]?.trim();
+      const fromVariable = processEnv[certificateVariable]?.trim();
       return {
         kind,
         certificateFile: fromVariable || settings.sealingCertificate || join(envDir, `${environment}.sealing-cert.pem`),
@@ -64,8 +75,8 @@ export function chooseSecretBackend(
     case 'external':
       return {
         kind,
-        store: settings.secretStore ?? DEFAULT_SECRET_STORE,
-        remoteRef: settings.remoteRef ?? defaultRemoteRef(environment),
+        store: settings.secretStore ?? defaultSecretStore(project.name),
+        remoteRef: settings.remoteRef ?? defaultRemoteRef(project.name, environment),
         refreshInterval: settings.refreshInterval ?? DEFAULT_REFRESH_INTERVAL,
       };
     default:
@@ -74,15 +85,15 @@ export function chooseSecretBackend(
 }
 
 /**
- * Each cluster has its own sealing key: one TASK_API_SEALING_CERT cannot serve several sealed
- * environments in one run. Returns the problem, if any.
+ * Each cluster has its own sealing key: one sealing certificate variable (`variable`) cannot
+ * serve several sealed environments in one run. Returns the problem, if any.
  */
-export function sharedSealingCertificate(choices: ReadonlyMap<string, SecretBackendChoice>): string[] {
+export function sharedSealingCertificate(choices: ReadonlyMap<string, SecretBackendChoice>, variable: string): string[] {
   const sealedByVariable = [...choices].filter(([, choice]) => choice.kind === 'sealed' && choice.certificateFromVariable).map(([name]) => name);
   if (sealedByVariable.length < 2) return [];
   return [
-    `${SEALING_CERT_VARIABLE} would seal ${sealedByVariable.join(', ')} with one certificate, but each cluster has its own; ` +
-    'synthesize one environment per run, or set sealingCertificate per environment in lib/environments.ts',
+    `${variable} would seal ${sealedByVariable.join(', ')} with one certificate, but each cluster has its own; ` +
+    'synthesize one environment per run, or set sealingCertificate per environment in the project definition',
   ];
 }
 
@@ -94,8 +105,10 @@ export interface SecretBackendContext {
    * @default - none: every value is sealed afresh
    */
   readonly previousObjects?: readonly any[];
-  /** The environment's TASK_API_HASH_KEY (plain, sealed). */
+  /** The environment's hash key (plain, sealed). */
   readonly hashKey: string;
+  /** The project's name: the prefix of the sealed backend's bookkeeping annotation. */
+  readonly annotationPrefix: string;
 }
 
 /** Makes the chosen backend, reading what it needs: the certificate (sealed). */
@@ -107,7 +120,8 @@ export function loadSecretBackend(choice: SecretBackendChoice, context: SecretBa
       return new SealedSecretBackend({
         certificate: readSealingCertificate(choice.certificateFile),
         hashKey: context.hashKey,
-        previous: previousSealedSecrets(context.previousObjects ?? []),
+        annotationPrefix: context.annotationPrefix,
+        previous: previousSealedSecrets(context.previousObjects ?? [], context.annotationPrefix),
       });
     case 'external':
       return new ExternalSecretBackend(choice);
@@ -124,4 +138,14 @@ export function readSealingCertificate(file: string): SealingCertificate {
     throw new Error(`the sealing certificate ${file} ${why}; fetch it from the cluster with: kubeseal --fetch-cert > ${file}`);
   }
   return parseSealingCertificate(pem, file);
+}
+
+/**
+ * `<environment> <backend>` for each environment in the project's environment variable (unset:
+ * all), as synth would choose it: what CI reads to commit only the folders that hold no secret.
+ */
+export function secretBackendKinds(project: Project<any>, processEnv: Readonly<Record<string, string | undefined>>): string[] {
+  const variable = project.variables.environment;
+  return selectEnvironments(processEnv[variable] || 'all', Object.keys(project.environments), project.defaultEnvironment, variable)
+    .map((environment) => `${environment} ${chooseSecretBackend(environment, project.environments[environment], processEnv, project.envDir, project).kind}`);
 }

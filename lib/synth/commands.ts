@@ -1,5 +1,5 @@
-import { HASH_KEY_VARIABLE, REGISTRY_VARIABLES } from '../config/layers';
-import { SEALING_CERT_VARIABLE, SECRET_BACKEND_VARIABLE } from './backend-choice';
+import { registryVariables } from '../config/layers';
+import type { Project } from '../project';
 import { ALLOW_PLAIN_SECRETS_FLAG, STDOUT_FLAG } from './stdout';
 
 /**
@@ -19,21 +19,28 @@ export interface CommandVariable {
 
 const ALL: readonly CommandName[] = ['synth', 'plan', 'explain'];
 
-/** Every variable the commands read (test/command-help.test.ts checks the sources against it). */
-export const COMMAND_VARIABLES: readonly CommandVariable[] = [
-  { name: 'TASK_API_ENV', readBy: ALL, what: 'the environments: names, comma-separated, or all (unset: dev); synth --stdout takes exactly one' },
-  { name: SECRET_BACKEND_VARIABLE, readBy: ALL, what: 'plain, sealed or external: overrides the backend lib/environments.ts chooses' },
-  { name: SEALING_CERT_VARIABLE, readBy: ALL, what: 'the sealing certificate (PEM file) for the sealed backend' },
-  {
-    name: `the keys of env/<environment>.secrets.env.example (${HASH_KEY_VARIABLE}, ${REGISTRY_VARIABLES.join(', ')}...)`,
-    readBy: ALL,
-    what: 'fill in the keys the secrets file does not hold (CI); one set for a single environment only',
-  },
-  { name: 'CDK8S_OUTDIR', readBy: ALL, what: 'the output folder instead of dist (npx cdk8s synth sets it)' },
-  { name: 'TASK_API_DEBUG', readBy: ALL, what: 'set: print the stack trace behind an error, and whether build/ was rebuilt' },
-  { name: 'GIT_DIR', readBy: ['synth'], what: 'git\'s own: with plain Secrets, set means the output may be in a work tree even where git cannot answer (synth then stops)' },
-  { name: 'NO_COLOR', readBy: ['plan', 'explain'], what: 'set: no colour even on a terminal' },
-];
+/**
+ * Every variable the commands of `project` read (test/command-help.test.ts checks the sources
+ * against it): the project's own, by role, then the ones whose names are fixed.
+ */
+export function commandVariables(project: Project<any>): CommandVariable[] {
+  const v = project.variables;
+  return [
+    { name: v.environment, readBy: ALL, what: `the environments: names, comma-separated, or all (unset: ${project.defaultEnvironment}); synth --stdout takes exactly one` },
+    { name: v.image, readBy: ALL, what: 'the image for this run: a full reference (registry/repository:tag or @sha256:digest), or only :tag or @digest of the environment\'s image' },
+    { name: v.secretBackend, readBy: ALL, what: 'plain, sealed or external: overrides the backend the project definition chooses' },
+    { name: v.sealingCertificate, readBy: ALL, what: 'the sealing certificate (PEM file) for the sealed backend' },
+    {
+      name: `the keys of ${project.envDir}/<environment>.secrets.env.example (${[v.hashKey, ...registryVariables(project.synthKeys)].join(', ')}...)`,
+      readBy: ALL,
+      what: 'fill in the keys the secrets file does not hold (CI); one set for a single environment only',
+    },
+    { name: 'CDK8S_OUTDIR', readBy: ALL, what: 'the output folder instead of dist (npx cdk8s synth sets it)' },
+    { name: v.debug, readBy: ALL, what: 'set: print the stack trace behind an error, and whether build/ was rebuilt' },
+    { name: 'GIT_DIR', readBy: ['synth'], what: 'git\'s own: with plain Secrets, set means the output may be in a work tree even where git cannot answer (synth then stops)' },
+    { name: 'NO_COLOR', readBy: ['plan', 'explain'], what: 'set: no colour even on a terminal' },
+  ];
+}
 
 interface CommandHelp {
   readonly usage: string;
@@ -45,10 +52,14 @@ interface CommandHelp {
 /** plan's flag for a run with no secret at all (a pull request's): placeholders, Secrets compared by key names. */
 export const NO_SECRETS_FLAG = '--no-secrets';
 
-const HELP: Readonly<Record<CommandName, CommandHelp>> = {
+function commandHelp(command: CommandName, variable: string): CommandHelp {
+  return HELP(variable)[command];
+}
+
+const HELP = (variable: string): Readonly<Record<CommandName, CommandHelp>> => ({
   synth: {
     usage: `npm run synth [-- ${STDOUT_FLAG} [${ALLOW_PLAIN_SECRETS_FLAG}]]`,
-    what: 'Writes dist/<environment>/ of each environment in TASK_API_ENV, whole and atomically (the others are left alone).',
+    what: `Writes dist/<environment>/ of each environment in ${variable}, whole and atomically (the others are left alone).`,
     options: [
       [STDOUT_FLAG, 'print one environment\'s manifests as one YAML stream on stdout instead; write no file'],
       [ALLOW_PLAIN_SECRETS_FLAG, `with ${STDOUT_FLAG} and the plain backend: print the Secrets anyway`],
@@ -58,7 +69,7 @@ const HELP: Readonly<Record<CommandName, CommandHelp>> = {
   },
   plan: {
     usage: `npm run plan [-- ${NO_SECRETS_FLAG}]`,
-    what: 'Shows what a fresh synth would change against dist/<environment>/ of each environment in TASK_API_ENV; writes nothing.',
+    what: `Shows what a fresh synth would change against dist/<environment>/ of each environment in ${variable}; writes nothing.`,
     options: [
       [NO_SECRETS_FLAG, 'read no secret (no secrets file, no secret variable, no hash key): config, workloads and objects in full, Secrets by key names only (what a pull request\'s CI runs)'],
       ['-h, --help', 'print this help and exit 0'],
@@ -71,11 +82,11 @@ const HELP: Readonly<Record<CommandName, CommandHelp>> = {
   },
   explain: {
     usage: 'npm run explain',
-    what: 'Shows every container\'s environment as the kubelet builds it, for each environment in TASK_API_ENV; writes nothing.',
+    what: `Shows every container's environment as the kubelet builds it, for each environment in ${variable}; writes nothing.`,
     options: [['-h, --help', 'print this help and exit 0']],
     exitCodes: [[0, 'shown'], [2, 'an error']],
   },
-};
+});
 
 const HELP_FLAGS = ['--help', '-h'];
 
@@ -84,10 +95,10 @@ export function isHelpRequest(args: readonly string[]): boolean {
   return args.some((arg) => HELP_FLAGS.includes(arg));
 }
 
-/** The lines `<command> --help` prints. */
-export function helpText(command: CommandName): string[] {
-  const help = HELP[command];
-  const variables = COMMAND_VARIABLES.filter((v) => v.readBy.includes(command));
+/** The lines `<command> --help` prints for `project`. */
+export function helpText(command: CommandName, project: Project<any>): string[] {
+  const help = commandHelp(command, project.variables.environment);
+  const variables = commandVariables(project).filter((v) => v.readBy.includes(command));
   return [
     `Usage: ${help.usage}`,
     '',

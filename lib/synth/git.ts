@@ -63,7 +63,7 @@ export function filesGitWouldCommit(folder: string, names: readonly string[], pr
 
 /** Runs `use` with a descriptor of a temporary file holding `text` (file names, nothing secret), removed afterwards. */
 function withInputFile<T>(text: string, use: (fd: number) => T): T {
-  const folder = mkdtempSync(join(tmpdir(), 'task-api-git-'));
+  const folder = mkdtempSync(join(tmpdir(), 'synth-git-'));
   try {
     const file = join(folder, 'paths');
     writeFileSync(file, text);

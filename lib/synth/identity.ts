@@ -27,7 +27,7 @@ export function identityOf(object: any): ObjectIdentity {
   };
 }
 
-/** An identity as people read it: `Deployment.apps task-api in namespace task-api-dev`. */
+/** An identity as people read it: `Deployment.apps web in namespace web-dev`. */
 export function describeIdentity(identity: ObjectIdentity): string {
   const kind = identity.group ? `${identity.kind}.${identity.group}` : identity.kind;
   return `${kind} ${identity.name}${identity.namespace ? ` in namespace ${identity.namespace}` : ''}`;

@@ -3,15 +3,15 @@ import * as kplus from 'cdk8s-plus-27';
 import { existsSync } from 'fs';
 import { join } from 'path';
 import { byCodeUnits } from '../config/content-hash';
-import { HASH_KEY_VARIABLE, readLayerInputs, REGISTRY_VARIABLES, resolveLayers, ResolvedLayers, valuesOf } from '../config/layers';
+import { readLayerInputs, registryVariables, resolveLayers, ResolvedLayers } from '../config/layers';
 import { readEnvFile } from '../config/env-file';
 import { hashKeyProblems, HashKeyUse } from '../config/hash-key';
-import { clientSideApplyWarnings, GuardRailExceptions } from '../config/guard-rails';
+import { clientSideApplyWarnings } from '../config/guard-rails';
 import { LayeredConfig } from '../constructs/layered-config';
 import { loosestPodSecurityLevel, podSecurityKey, podSecurityLabels, PodSecurityLevel, podSecurityLevels, podSecurityProblems } from '../constructs/pod-security';
-import { DEFAULT_REGISTRY_SERVER, imageRegistry, registryHost, RegistryPullSecret } from '../constructs/registry-pull-secret';
-import { TaskApiApp, TaskApiAppProps } from '../constructs/task-api-app';
-import { ENVIRONMENTS, EnvironmentSettings, GUARD_RAIL_EXCEPTIONS } from '../environments';
+import { imageRegistry, registryHost, RegistryPullSecret } from '../constructs/registry-pull-secret';
+import { EnvironmentSettings } from '../environments';
+import { EnvironmentContext, Project, RegistryAccess } from '../project';
 import { lazyString, SecretBackend } from '../secrets/backend';
 import { chooseSecretBackend, loadSecretBackend, readSealingCertificate, SecretBackendChoice, sharedSealingCertificate } from './backend-choice';
 import { applySetProblems, pruneCommand } from './applyset';
@@ -21,6 +21,7 @@ import { withoutNoise } from './noise';
 import { fileMode, kindsInFolder, ManifestFile, manifestFileNames, manifestFiles, SECRET_KINDS } from './output';
 import { ObjectRef, OutputFile, readOutputFiles, RETAINED_BYTES_LIMIT, Retention, retainVersions } from './retention';
 import { validateObjects } from './validate';
+import { imageFromVariable } from '../config/image-reference';
 import { placeholderInputs, withoutPlaceholders } from './placeholder-secrets';
 
 /**
@@ -29,32 +30,15 @@ import { placeholderInputs, withoutPlaceholders } from './placeholder-secrets';
  * (lib/synth/output.ts); explain and plan read the same result.
  */
 
-/** What an environment's workloads are built from. */
-export interface EnvironmentContext {
-  readonly environment: string;
-  readonly settings: EnvironmentSettings;
-  /** The merged layers, each value with its provenance. */
-  readonly layers: ResolvedLayers;
-  /** How the environment's Secrets reach the cluster. */
-  readonly secretBackend: SecretBackend;
-}
-
-/**
- * Builds an environment's workloads into its Chart, after the environment's Namespace. The
- * default builds the Task API (buildTaskApi); examples/ shows one that adds a worker and a Job.
- */
-export type EnvironmentBuilder = (chart: Chart, context: EnvironmentContext) => void;
-
-/** Where the inputs are and what the process environment holds. */
+/** What the process environment holds and where the output is. */
 export interface SynthOptions {
-  /** The folder holding defaults.env and the environments' env files. */
-  readonly envDir: string;
-  /** The process environment: secrets and registry credentials for CI. */
+  /** The process environment: secrets, registry credentials and the project's variables, for CI. */
   readonly processEnv: Readonly<Record<string, string | undefined>>;
-  /** The environments that exist. @default ENVIRONMENTS */
-  readonly environments?: Readonly<Record<string, EnvironmentSettings>>;
-  /** Exceptions to the guard rails. @default GUARD_RAIL_EXCEPTIONS */
-  readonly exceptions?: GuardRailExceptions;
+  /**
+   * The folder holding defaults.env and the environments' env files.
+   * @default - the project's envDir
+   */
+  readonly envDir?: string;
   /**
    * Where the output goes and earlier output is (`<outdir>/<environment>/`): the config
    * versions that kept revisions read are carried forward from it, sealed environments keep the
@@ -63,11 +47,9 @@ export interface SynthOptions {
    * @default - none: nothing is carried, every value is sealed afresh, and git is not asked
    */
   readonly outdir?: string;
-  /** What each environment holds besides its Namespace. @default buildTaskApi */
-  readonly build?: EnvironmentBuilder;
   /**
    * Synthesize without any secret value (`npm run plan -- --no-secrets`): no secrets file and no
-   * process variable is read for layer 3; each key of the `.example` and TASK_API_HASH_KEY get a
+   * process variable is read for layer 3; each key of the `.example` and the hash key get a
    * placeholder, and what the placeholders decide (Secret data, hashed names, `checksum/secret`,
    * ciphertexts) is taken from the earlier output or marked unknown (./placeholder-secrets.ts).
    * The objects are for comparing only: never to be written.
@@ -81,7 +63,10 @@ export interface SynthesizedEnvironment {
   readonly environment: string;
   readonly layers: ResolvedLayers;
   readonly chart: Chart;
-  /** Every LayeredConfig in the environment (the Task API's, and any other app's). */
+  /** The image the environment runs, and where it came from (see EnvironmentContext). */
+  readonly image: string;
+  readonly imageFrom: string;
+  /** Every LayeredConfig in the environment (one per app). */
   readonly layeredConfigs: readonly LayeredConfig[];
   /** Every registry pull secret in the environment. */
   readonly pullSecrets: readonly RegistryPullSecret[];
@@ -102,32 +87,6 @@ export interface SynthesizedEnvironment {
   readonly notes: string[];
   /** With `withoutSecretValues`: the Secrets and SealedSecrets whose values could not be compared. */
   readonly secretsNotCompared: readonly ObjectRef[];
-}
-
-/** The default EnvironmentBuilder: the Task API, as the environment's settings describe it. */
-export function buildTaskApi(chart: Chart, context: EnvironmentContext): TaskApiApp {
-  return new TaskApiApp(chart, 'TaskApi', taskApiProps(context));
-}
-
-/** An environment's settings, resolved layers and secret backend as TaskApiApp props. */
-export function taskApiProps(context: EnvironmentContext): TaskApiAppProps {
-  const { settings, layers, secretBackend } = context;
-  // A backend that keeps values in a store reads the registry credentials there too: the pull
-  // secret is then written whenever the environment requires one.
-  const registry = secretBackend.holdsValues
-    ? layers.registry && { username: layers.registry.username, password: layers.registry.password }
-    : settings.requireRegistryCredentials ? {} : undefined;
-  return {
-    namespace: settings.namespace,
-    image: settings.image,
-    replicas: settings.replicas,
-    resources: settings.resources,
-    config: valuesOf(layers.config),
-    secrets: valuesOf(layers.secrets),
-    storedSecretKeys: layers.externalSecretKeys,
-    registry,
-    secretBackend,
-  };
 }
 
 /**
@@ -158,17 +117,17 @@ export function addNamespace(chart: Chart, name: string): kplus.Namespace {
  * (say, the missing secrets of staging and of production) are reported together. Every object
  * is then validated (lib/synth/validate.ts), again reporting the problems of all environments together.
  */
-export function synthEnvironments(names: readonly string[], options: SynthOptions): SynthesizedEnvironment[] {
-  const environments = options.environments ?? ENVIRONMENTS;
-  const build = options.build ?? buildTaskApi;
+export function synthEnvironments<S extends EnvironmentSettings>(project: Project<S>, names: readonly string[], options: SynthOptions): SynthesizedEnvironment[] {
+  const { environments, build } = project;
+  const envDir = options.envDir ?? project.envDir;
   const problems: string[] = [];
-  const contexts: EnvironmentContext[] = [];
+  const contexts: EnvironmentContext<S>[] = [];
   const backendChoices = new Map<string, SecretBackendChoice>();
   const previousOutputs = new Map<string, OutputFile[]>();
   for (const name of names) {
     const settings = environments[name];
     try {
-      const choice = chooseSecretBackend(name, settings, options.processEnv, options.envDir);
+      const choice = chooseSecretBackend(name, settings, options.processEnv, envDir, project);
       backendChoices.set(name, choice);
       if (choice.kind === 'plain' && options.outdir) refuseGitTrackedFolder(join(options.outdir, name), name);
       // Read once: the sealed backend keeps its ciphertexts from it, retention its versions.
@@ -176,16 +135,18 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
       previousOutputs.set(name, previous);
       const previousObjects = previous.flatMap((file) => file.objects);
       const placeholders = options.withoutSecretValues === true && choice.kind !== 'external';
-      const inputs = readLayerInputs(options.envDir, name, {
+      const inputs = readLayerInputs(envDir, name, {
+        synthKeys: project.synthKeys,
         requireRegistryCredentials: settings.requireRegistryCredentials,
-        exceptions: options.exceptions ?? GUARD_RAIL_EXCEPTIONS,
+        exceptions: project.guardRailExceptions,
         secretsInCluster: choice.kind === 'external',
         withoutSecretValues: options.withoutSecretValues,
       });
       // Without secret values, no secret comes from the process environment either.
       const layers = placeholders ? resolveLayers(placeholderInputs(inputs, previousObjects), {}) : resolveLayers(inputs, options.processEnv);
-      const secretBackend = loadSecretBackend(choice, { previousObjects, hashKey: layers.hashKey });
-      contexts.push({ environment: name, settings, layers, secretBackend });
+      const secretBackend = loadSecretBackend(choice, { previousObjects, hashKey: layers.hashKey, annotationPrefix: project.name });
+      const { image, imageFrom } = environmentImage(project, settings, options.processEnv);
+      contexts.push({ environment: name, settings, layers, secretBackend, image, imageFrom, registryAccess: registryAccessFor(project, settings, layers, secretBackend) });
     } catch (error) {
       problems.push((error as Error).message);
       // So that a bad certificate is reported in the same run as missing secrets.
@@ -193,9 +154,9 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
       if (choice?.kind === 'sealed') problems.push(...attempt(() => readSealingCertificate(choice.certificateFile)));
     }
   }
-  if (names.length > 1) problems.push(...sharedProcessSecrets(contexts.map((c) => c.layers)), ...sharedSealingCertificate(backendChoices));
+  if (names.length > 1) problems.push(...sharedProcessSecrets(contexts.map((c) => c.layers), project, envDir), ...sharedSealingCertificate(backendChoices, project.variables.sealingCertificate));
   // Placeholders are one value everywhere: there is no key or secret of the user's to judge.
-  if (!options.withoutSecretValues) problems.push(...weakHashKeys(contexts, environments, options.envDir));
+  if (!options.withoutSecretValues) problems.push(...weakHashKeys(contexts, environments, envDir, project.variables.hashKey));
   const sharedSecrets = options.withoutSecretValues ? new Map<string, string[]>() : sharedSecretValueWarnings(contexts);
   failOn(problems);
 
@@ -213,7 +174,7 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
       const placeholderSecrets = layeredConfigs.map((config) => ({
         namespace: config.namespace, base: config.secretBaseName, name: config.secretName, restartHash: config.backendSecret.restartHash(),
       }));
-      ({ objects: built, notCompared: secretsNotCompared } = withoutPlaceholders(built, previous.flatMap((file) => file.objects), placeholderSecrets));
+      ({ objects: built, notCompared: secretsNotCompared } = withoutPlaceholders(built, previous.flatMap((file) => file.objects), placeholderSecrets, project.name));
     }
     // Plain Secrets may only be carried where plain Secrets are written: never into a folder of
     // SealedSecrets or ExternalSecrets, which may be committed.
@@ -229,6 +190,8 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
     return {
       environment: context.environment,
       layers: context.layers,
+      image: context.image,
+      imageFrom: context.imageFrom,
       chart,
       layeredConfigs,
       secretsNotCompared,
@@ -239,8 +202,8 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
       previousOutput: previous.length > 0,
       warnings,
       notes: [
-        ...(pullSecrets.length > 0 ? [] : missingPullSecretNotes(context, objects)),
-        ...(options.outdir ? retentionNotes(join(options.outdir, context.environment), objects, retention, previous.length > 0) : []),
+        ...missingPullSecretNotes(project, context, objects),
+        ...(options.outdir ? retentionNotes(join(options.outdir, context.environment), objects, retention, previous.length > 0, project.name) : []),
       ],
     };
   });
@@ -249,7 +212,7 @@ export function synthEnvironments(names: readonly string[], options: SynthOption
   // What the API server (or kubectl's ApplySet pruning) would reject is a synth error, not a
   // surprise at `kubectl apply`.
   problems.push(...synthesized.flatMap(({ environment, chart, objects }) =>
-    [...validateObjects(objects), ...applySetProblems(objects), ...finalPodSecurityProblems(chart, objects)].map((problem) => `${environment}: ${problem}`)));
+    [...validateObjects(objects), ...applySetProblems(objects, project.name), ...finalPodSecurityProblems(chart, objects)].map((problem) => `${environment}: ${problem}`)));
   if (options.outdir) {
     const outdir = options.outdir;
     // One git call for every environment: starting git is most of what the check costs.
@@ -319,7 +282,7 @@ function sharedVersionLines(environment: string, configs: readonly LayeredConfig
 }
 
 /** What the summary says about earlier config versions and pruning (names only, never values). */
-function retentionNotes(folder: string, objects: readonly any[], retention: Retention, previousOutput: boolean): string[] {
+function retentionNotes(folder: string, objects: readonly any[], retention: Retention, previousOutput: boolean, projectName: string): string[] {
   if (!previousOutput) {
     return [`no previous output in ${folder}/: no earlier config versions carried forward, so \`kubectl rollout undo\` to a ` +
       'revision applied before this one will find no ConfigMap or Secret, and nothing can be listed for pruning ' +
@@ -331,7 +294,7 @@ function retentionNotes(folder: string, objects: readonly any[], retention: Rete
   if (retention.prunable.length > 0) {
     const namespace = objects.find((o) => o.kind === 'Namespace')?.metadata?.name ?? '<namespace>';
     notes.push('no longer in the output (npm run plan lists them; kubectl apply leaves them in the cluster): ' +
-      `${retention.prunable.map((ref) => `${ref.kind} ${ref.name}`).join(', ')}; prune with: ${pruneCommand(namespace, folder)}`);
+      `${retention.prunable.map((ref) => `${ref.kind} ${ref.name}`).join(', ')}; prune with: ${pruneCommand(namespace, folder, projectName)}`);
   }
   return notes;
 }
@@ -394,23 +357,57 @@ function refuseSecretsGitWouldCommit(folder: string, environment: string, answer
 /**
  * Without registry credentials an environment that does not require them (dev) gets no pull
  * secret, and its pods pull from the registry anonymously: fine for a public image, ImagePullBackOff
- * (401) for a private one. The summary says so rather than nothing, for each workload concerned.
+ * (401) for a private one. The summary says so rather than nothing, for each workload that pulls
+ * from one of the project's registries with no pull secret attached.
  */
-function missingPullSecretNotes(context: EnvironmentContext, objects: readonly any[]): string[] {
-  const host = registryHost(DEFAULT_REGISTRY_SERVER);
-  const pulls = objects.flatMap((object) => podSpecsOf(object)
-    .filter((spec) => !(spec.imagePullSecrets?.length > 0))
-    .flatMap((spec) => [...(spec.initContainers ?? []), ...(spec.containers ?? [])])
-    .map((container) => String(container.image ?? ''))
-    .filter((image) => imageRegistry(image) === host)
-    .map((image) => `${object.kind} ${object.metadata?.name} pulls ${image}`));
-  if (pulls.length === 0) return [];
-  const fix = context.secretBackend.holdsValues
-    ? `set both GITHUB_USERNAME and GITHUB_TOKEN (a token with read:packages), in the shell or env/${context.environment}.secrets.env`
-    : `set requireRegistryCredentials for ${context.environment} in lib/environments.ts (the ${context.secretBackend.name} backend ` +
-      'then reads GITHUB_USERNAME and GITHUB_TOKEN from the store)';
-  return [`no pull secret: ${[...new Set(pulls)].join(', ')} without registry credentials. A private image cannot be ` +
-    `pulled (ImagePullBackOff); to attach a pull secret, ${fix}`];
+function missingPullSecretNotes(project: Project<any>, context: EnvironmentContext<any>, objects: readonly any[]): string[] {
+  return project.registries.flatMap((registry) => {
+    const host = registryHost(registry.server);
+    const pulls = objects.flatMap((object) => podSpecsOf(object)
+      .filter((spec) => !(spec.imagePullSecrets?.length > 0))
+      .flatMap((spec) => [...(spec.initContainers ?? []), ...(spec.containers ?? [])])
+      .map((container) => String(container.image ?? ''))
+      .filter((image) => imageRegistry(image) === host)
+      .map((image) => `${object.kind} ${object.metadata?.name} pulls ${image}`));
+    if (pulls.length === 0) return [];
+    const fix = context.secretBackend.holdsValues
+      ? `set both ${registry.username} and ${registry.password}, in the shell or ${join(project.envDir, `${context.environment}.secrets.env`)}`
+      : `set requireRegistryCredentials for ${context.environment} in the project definition (the ${context.secretBackend.name} backend ` +
+        `then reads ${registry.username} and ${registry.password} from the store)`;
+    return [`no pull secret: ${[...new Set(pulls)].join(', ')} without registry credentials. A private image cannot be ` +
+      `pulled (ImagePullBackOff); to attach a pull secret, ${fix}`];
+  });
+}
+
+/**
+ * An environment's pull secret props for one of the project's registries. A backend that keeps
+ * values in a store reads the credentials there: the pull secret is then written whenever the
+ * environment requires one. A backend that writes values needs both (or, where not required,
+ * writes none without them).
+ */
+function registryAccessFor(project: Project<any>, settings: EnvironmentSettings, layers: ResolvedLayers, backend: SecretBackend): (server: string) => RegistryAccess | undefined {
+  return (server) => {
+    const registry = project.registries.find((r) => r.server === server);
+    if (!registry) {
+      throw new Error(`no credentials are defined for the registry ${server}: add it to the project definition's registries ` +
+        `(known: ${project.registries.map((r) => r.server).join(', ') || 'none'})`);
+    }
+    const storeKeys = { username: registry.username, password: registry.password };
+    if (!backend.holdsValues) return settings.requireRegistryCredentials ? { server, storeKeys } : undefined;
+    const credentials = layers.registries[server];
+    return credentials && { server, username: credentials.username, password: credentials.password, storeKeys };
+  };
+}
+
+/**
+ * The image an environment runs: the project's image variable when set (a full reference, or
+ * only `:<tag>` or `@<digest>` for the environment's own image), else the environment's `image`.
+ */
+function environmentImage(project: Project<any>, settings: EnvironmentSettings, processEnv: Readonly<Record<string, string | undefined>>): { image: string; imageFrom: string } {
+  const variable = project.variables.image;
+  const value = Object.hasOwn(processEnv, variable) ? processEnv[variable] : undefined;
+  if (value === undefined || value.trim() === '') return { image: settings.image, imageFrom: 'the project definition' };
+  return { image: imageFromVariable(variable, value, settings.image), imageFrom: `$${variable}` };
 }
 
 /** The pod specs of a workload object (none for other kinds). */
@@ -433,7 +430,7 @@ function attempt(run: () => unknown): string[] {
 
 /**
  * A folder of SealedSecrets or ExternalSecrets may be committed (GitOps); plain Secrets written
- * over it (say, a TASK_API_SECRET_BACKEND=plain left over) would put secret values into git.
+ * over it (say, a `<PREFIX>_SECRET_BACKEND=plain` left over) would put secret values into git.
  */
 function refuseGitTrackedFolder(folder: string, environment: string): void {
   const kinds = kindsInFolder(folder);
@@ -450,14 +447,14 @@ function refuseGitTrackedFolder(folder: string, environment: string): void {
  * committed file (the fake environments' secrets files, any `.example`), and its own, compared with
  * the other environments of this run and with the secrets files of those not in it.
  */
-function weakHashKeys(contexts: readonly EnvironmentContext[], environments: Readonly<Record<string, EnvironmentSettings>>, envDir: string): string[] {
+function weakHashKeys(contexts: readonly EnvironmentContext<any>[], environments: Readonly<Record<string, EnvironmentSettings>>, envDir: string, variable: string): string[] {
   const inRun = new Map(contexts.filter((c) => c.layers.hashKey !== '')
     .map((c) => [c.environment, { environment: c.environment, value: c.layers.hashKey, at: c.layers.hashKeyAt }]));
   const fromFile = (environment: string, file: string): HashKeyUse[] => {
     const path = join(envDir, file);
     if (!existsSync(path)) return [];
     try {
-      const entry = readEnvFile(path, { sensitive: true }).find((e) => e.key === HASH_KEY_VARIABLE && e.value !== '');
+      const entry = readEnvFile(path, { sensitive: true }).find((e) => e.key === variable && e.value !== '');
       return entry ? [{ environment, value: entry.value, at: `${entry.file}:${entry.line}` }] : [];
     } catch {
       return []; // That environment's own synth reports its file.
@@ -471,7 +468,7 @@ function weakHashKeys(contexts: readonly EnvironmentContext[], environments: Rea
   const real = names.filter((name) => !environments[name].fakeSecrets);
   const others = real.flatMap((name) => inRun.has(name) ? [inRun.get(name)!] : fromFile(name, `${name}.secrets.env`));
   return [...inRun.values()].filter((use) => !environments[use.environment].fakeSecrets)
-    .flatMap((use) => hashKeyProblems(use, committed, others));
+    .flatMap((use) => hashKeyProblems(use, committed, others, variable));
 }
 
 /**
@@ -480,11 +477,11 @@ function weakHashKeys(contexts: readonly EnvironmentContext[], environments: Rea
  * run without secrets, such as a pull request's plan); the warning names the key and the
  * environments, never anything of the value, and goes to the last environment of each group.
  */
-function sharedSecretValueWarnings(contexts: readonly EnvironmentContext[]): Map<string, string[]> {
+function sharedSecretValueWarnings(contexts: readonly EnvironmentContext<any>[]): Map<string, string[]> {
   const warnings = new Map<string, string[]>();
   const keys = [...new Set(contexts.flatMap((c) => c.layers.secrets.map((v) => v.key)))].sort(byCodeUnits);
   for (const key of keys) {
-    const byValue = new Map<string, EnvironmentContext[]>();
+    const byValue = new Map<string, EnvironmentContext<any>[]>();
     for (const context of contexts) {
       const held = context.layers.secrets.find((v) => v.key === key);
       if (held && held.value !== '') byValue.set(held.value, [...(byValue.get(held.value) ?? []), context]);
@@ -509,15 +506,16 @@ function failOn(problems: readonly string[]): void {
 }
 
 /**
- * Process variables are not scoped by environment: a DATABASE_PASSWORD set for one run would
+ * Process variables are not scoped by environment: a database password set for one run would
  * become the password of every environment it synthesizes. So with several environments
  * selected, only the registry credentials (one account can serve all) may come from there.
  */
-function sharedProcessSecrets(resolved: readonly ResolvedLayers[]): string[] {
+function sharedProcessSecrets(resolved: readonly ResolvedLayers[], project: Project<any>, envDir: string): string[] {
+  const registryKeys = registryVariables(project.synthKeys);
   return resolved
-    .map((layers) => ({ environment: layers.environment, keys: layers.fromProcessEnv.filter((key) => !REGISTRY_VARIABLES.includes(key)) }))
+    .map((layers) => ({ environment: layers.environment, keys: layers.fromProcessEnv.filter((key) => !registryKeys.includes(key)) }))
     .filter(({ keys }) => keys.length > 0)
     .map(({ environment, keys }) =>
       `${environment}: ${keys.join(', ')} would come from the process environment, which every selected environment ` +
-      `shares: unset them and use env/${environment}.secrets.env, or synthesize one environment per run`);
+      `shares: unset them and use ${join(envDir, `${environment}.secrets.env`)}, or synthesize one environment per run`);
 }

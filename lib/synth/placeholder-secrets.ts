@@ -1,8 +1,8 @@
 import { EnvEntry } from '../config/env-file';
-import { HASH_KEY_VARIABLE, LayerInputs, REGISTRY_VARIABLES } from '../config/layers';
+import { LayerInputs, registryVariables } from '../config/layers';
 import { versionBase } from '../config/name-suffix';
 import { SECRET_HASH_ANNOTATION } from '../secrets/backend';
-import { SEALED_VALUE_HMACS_ANNOTATION } from '../secrets/sealed';
+import { sealedValueHmacsAnnotation } from '../secrets/sealed';
 import { ObjectRef, podConfigReferences } from './retention';
 
 /**
@@ -19,7 +19,7 @@ export const PLACEHOLDER_VALUE = 'placeholder-without-secret-values';
 
 /**
  * Stands for the keyed suffix of a Secret version whose keys changed: only the values (and
- * TASK_API_HASH_KEY) give the real one. Made of the suffix alphabet, so it still reads as a version.
+ * the hash key) give the real one. Made of the suffix alphabet, so it still reads as a version.
  */
 export const UNKNOWN_SUFFIX = 'gggggggggg';
 
@@ -30,14 +30,14 @@ const PULL_SECRET_TYPE = 'kubernetes.io/dockerconfigjson';
 
 /**
  * The inputs of an environment with a placeholder for each key of its `.example` and for
- * TASK_API_HASH_KEY, read from no secrets file and no process variable. Registry credentials get
+ * the hash key, read from no secrets file and no process variable. Registry credentials get
  * one when the environment requires them, or when the earlier output has a pull secret (dev uses
  * a developer's own credentials when set: without them the plan would show it as pruned).
  */
 export function placeholderInputs(inputs: LayerInputs, previousObjects: readonly any[]): LayerInputs {
-  const keys = new Set([...inputs.requiredSecrets, HASH_KEY_VARIABLE]);
+  const keys = new Set([...inputs.requiredSecrets, inputs.synthKeys.hashKey]);
   const hadPullSecret = previousObjects.some((o) => (o?.type ?? o?.spec?.template?.type) === PULL_SECRET_TYPE);
-  if (inputs.requireRegistryCredentials || hadPullSecret) REGISTRY_VARIABLES.forEach((key) => keys.add(key));
+  if (inputs.requireRegistryCredentials || hadPullSecret) registryVariables(inputs.synthKeys).forEach((key) => keys.add(key));
   const secretsFile: EnvEntry[] = [...keys].map((key) => {
     const listed = inputs.example?.find((entry) => entry.key === key);
     return { key, value: PLACEHOLDER_VALUE, file: listed?.file ?? `${inputs.secretsPath}.example`, line: listed?.line ?? 0, notes: [], valueNotes: [] };
@@ -48,7 +48,7 @@ export function placeholderInputs(inputs: LayerInputs, previousObjects: readonly
 /** A content-addressed Secret as the placeholders named it. */
 export interface PlaceholderSecret {
   readonly namespace: string;
-  /** The name before its suffix (`task-api-secrets`). */
+  /** The name before its suffix (`web-secrets`). */
   readonly base: string;
   /** The name the placeholders gave it. */
   readonly name: string;
@@ -74,7 +74,7 @@ const VALUE_KINDS = new Set(['Secret', 'SealedSecret']);
  * data (ciphertexts, fingerprints) of the keys both have, so that only added and removed keys
  * show. Values are never compared.
  */
-export function withoutPlaceholders(fresh: readonly any[], previous: readonly any[], secrets: readonly PlaceholderSecret[]): PlaceholderResult {
+export function withoutPlaceholders(fresh: readonly any[], previous: readonly any[], secrets: readonly PlaceholderSecret[], annotationPrefix: string): PlaceholderResult {
   const renames = new Map<string, string>();
   for (const secret of secrets) {
     const object = fresh.find((o) => VALUE_KINDS.has(o.kind) && o.metadata?.namespace === secret.namespace && o.metadata?.name === secret.name);
@@ -90,7 +90,7 @@ export function withoutPlaceholders(fresh: readonly any[], previous: readonly an
     if (!VALUE_KINDS.has(object.kind)) return object;
     const earlier = previous.find((o) => o.kind === object.kind && o.metadata?.namespace === object.metadata?.namespace && o.metadata?.name === object.metadata?.name) ??
       (object.metadata?.name?.endsWith(`-${UNKNOWN_SUFFIX}`) ? earlierVersion(object, { namespace: object.metadata.namespace, base: versionBase(object.metadata.name) }, previous) : undefined);
-    return earlier ? withEarlierValues(object, earlier) : object;
+    return earlier ? withEarlierValues(object, earlier, annotationPrefix) : object;
   });
   const notCompared = objects.filter((o) => VALUE_KINDS.has(o.kind)).map((o) => ({ kind: o.kind, name: o.metadata?.name, namespace: o.metadata?.namespace }))
     .sort((a, b) => `${a.kind} ${a.name}`.localeCompare(`${b.kind} ${b.name}`));
@@ -134,7 +134,8 @@ function renamed(object: any, renames: ReadonlyMap<string, string>): any {
 }
 
 /** A fresh Secret or SealedSecret with the earlier data of every key both have. */
-function withEarlierValues(object: any, earlier: any): any {
+function withEarlierValues(object: any, earlier: any, annotationPrefix: string): any {
+  const hmacs = sealedValueHmacsAnnotation(annotationPrefix);
   const take = (fresh: Record<string, string> | undefined, old: Record<string, string> | undefined) => fresh &&
     Object.fromEntries(Object.entries(fresh).map(([key, value]) => [key, old && Object.hasOwn(old, key) ? old[key] : value]));
   if (object.kind === 'Secret') {
@@ -145,14 +146,14 @@ function withEarlierValues(object: any, earlier: any): any {
     };
   }
   const annotations = object.metadata?.annotations ?? {};
-  const fingerprints = parseRecord(annotations[SEALED_VALUE_HMACS_ANNOTATION]);
-  const earlierFingerprints = parseRecord(earlier.metadata?.annotations?.[SEALED_VALUE_HMACS_ANNOTATION]);
+  const fingerprints = parseRecord(annotations[hmacs]);
+  const earlierFingerprints = parseRecord(earlier.metadata?.annotations?.[hmacs]);
   return {
     ...object,
     metadata: {
       ...object.metadata,
       ...(fingerprints && earlierFingerprints
-        ? { annotations: { ...annotations, [SEALED_VALUE_HMACS_ANNOTATION]: JSON.stringify(take(fingerprints, earlierFingerprints), null, 1) } }
+        ? { annotations: { ...annotations, [hmacs]: JSON.stringify(take(fingerprints, earlierFingerprints), null, 1) } }
         : {}),
     },
     spec: { ...object.spec, encryptedData: take(object.spec?.encryptedData, earlier.spec?.encryptedData) },

@@ -1,8 +1,9 @@
 import { statSync } from 'fs';
 import { join } from 'path';
-import { ENVIRONMENTS, EnvironmentSettings, selectEnvironments } from '../environments';
+import { selectEnvironments } from '../environments';
+import type { Project } from '../project';
 import { DOCUMENT_START, outputFolder, readManifests } from './output';
-import { environmentFiles, SynthesizedEnvironment, SynthOptions } from './pipeline';
+import { environmentFiles, synthEnvironments } from './pipeline';
 import { chooseSecretBackend } from './backend-choice';
 
 /**
@@ -38,60 +39,54 @@ export function parseSynthArguments(args: readonly string[]): SynthArguments {
   return parsed;
 }
 
-/** The environment --stdout prints: exactly one, from TASK_API_ENV (unset means the default). */
-export function stdoutEnvironment(value: string | undefined, known: readonly string[] = Object.keys(ENVIRONMENTS)): string {
-  const names = selectEnvironments(value, known);
+/** The environment --stdout prints: exactly one, from the project's environment variable (unset means the default). */
+export function stdoutEnvironment(project: Project<any>, value: string | undefined): string {
+  const variable = project.variables.environment;
+  const known = Object.keys(project.environments);
+  const names = selectEnvironments(value, known, project.defaultEnvironment, variable);
   if (names.length !== 1) {
-    throw new Error(`${STDOUT_FLAG} prints one environment: set TASK_API_ENV to one of ${known.join(', ')} (it is ${JSON.stringify(value)})`);
+    throw new Error(`${STDOUT_FLAG} prints one environment: set ${variable} to one of ${known.join(', ')} (it is ${JSON.stringify(value)})`);
   }
   return names[0];
 }
 
-/** synthEnvironments, with the command line's builder if it has one. */
-export type Synthesize = (names: readonly string[], options: SynthOptions) => SynthesizedEnvironment[];
-
 /** Where --stdout reads its inputs and writes its stream. */
 export interface StdoutContext {
+  readonly project: Project<any>;
   readonly processEnv: Readonly<Record<string, string | undefined>>;
-  readonly synthesize: Synthesize;
   /** Writes the stream (once). @default process.stdout */
   readonly write?: (text: string) => void;
   /** One line to stderr: the summary and warnings. */
   readonly err: (line: string) => void;
-  /** @default 'env' */
-  readonly envDir?: string;
-  /** @default ENVIRONMENTS */
-  readonly environments?: Readonly<Record<string, EnvironmentSettings>>;
 }
 
 /**
- * Synthesizes the environment in TASK_API_ENV and writes its manifests to stdout as one YAML
+ * Synthesizes the environment in the project's environment variable and writes its manifests to stdout as one YAML
  * stream, in the order of the files of dist/<environment>/ (apply order). Writes no file. Throws
  * on any problem, before anything is written; returns the exit code otherwise.
  */
 export function synthToStdout(args: SynthArguments, context: StdoutContext): number {
-  const { processEnv } = context;
-  const environments = context.environments ?? ENVIRONMENTS;
-  const envDir = context.envDir ?? 'env';
-  const environment = stdoutEnvironment(processEnv.TASK_API_ENV, Object.keys(environments));
-  const backend = chooseSecretBackend(environment, environments[environment], processEnv, envDir).kind;
+  const { processEnv, project } = context;
+  const environment = stdoutEnvironment(project, processEnv[project.variables.environment]);
+  const backend = chooseSecretBackend(environment, project.environments[environment], processEnv, project.envDir, project).kind;
   // Earlier output, read only: the sealed backend keeps its ciphertexts from there.
   const outdir = outputFolder(processEnv);
   const previous = join(outdir, environment);
-  if (backend === 'plain' && !args.allowPlainSecrets) throw new Error(plainRefused(environment));
-  if (backend === 'sealed' && !isDirectory(previous)) throw new Error(sealedWithoutPreviousOutput(environment, previous));
+  const variables = project.variables;
+  if (backend === 'plain' && !args.allowPlainSecrets) throw new Error(plainRefused(environment, variables.secretBackend));
+  if (backend === 'sealed' && !isDirectory(previous)) throw new Error(sealedWithoutPreviousOutput(environment, previous, variables.environment));
 
-  const [synthesized] = context.synthesize([environment], { envDir, processEnv, outdir });
+  const [synthesized] = synthEnvironments(project, [environment], { processEnv, outdir });
   if (backend === 'sealed') {
     const resealed = newCiphertexts(synthesized.objects, readManifests(previous));
-    if (resealed.length > 0) throw new Error(sealedWouldChange(environment, previous, resealed));
+    if (resealed.length > 0) throw new Error(sealedWouldChange(environment, previous, resealed, variables.environment));
   }
   const files = environmentFiles(synthesized);
   // Never an empty stream: to Argo CD with automated pruning it means "delete everything".
   if (files.length === 0) throw new Error(`${environment}: nothing to print (no objects); an empty stream would delete the application's objects`);
 
   for (const warning of new Set(synthesized.warnings)) context.err(`warning: ${warning}`);
-  context.err(`${environment}: ${files.length} objects written to stdout (${backend} secret backend)`);
+  context.err(`${environment}: ${files.length} objects written to stdout (${backend} secret backend; image ${synthesized.image} from ${synthesized.imageFrom})`);
   // Carried files are earlier output byte for byte; a file written before every file began with
   // `---` still needs one here to be a document of its own.
   const stream = files.map((file) => (file.content.startsWith(DOCUMENT_START) ? file.content : DOCUMENT_START + file.content)).join('');
@@ -99,24 +94,24 @@ export function synthToStdout(args: SynthArguments, context: StdoutContext): num
   return 0;
 }
 
-function plainRefused(environment: string): string {
+function plainRefused(environment: string, backendVariable: string): string {
   return `${environment} uses the plain secret backend, which would print its Secrets (base64, not encrypted) on stdout. ` +
     'A tool rendering from source keeps what it renders: Argo CD stores generated manifests in plaintext in its Redis ' +
     'cache and serves them through its repo server, so the secret values would live there. Use the external backend ' +
-    `(TASK_API_SECRET_BACKEND=external: nothing secret is needed or printed), or add ${ALLOW_PLAIN_SECRETS_FLAG} if that is really meant.`;
+    `(${backendVariable}=external: nothing secret is needed or printed), or add ${ALLOW_PLAIN_SECRETS_FLAG} if that is really meant.`;
 }
 
-function sealedWithoutPreviousOutput(environment: string, previous: string): string {
+function sealedWithoutPreviousOutput(environment: string, previous: string, environmentVariable: string): string {
   return `${environment} uses the sealed secret backend, and ${previous}/ (its previous output) does not exist. Sealing is ` +
     `random: without the previous ciphertexts every render would print new ones, and the tool would see a change ` +
-    `each time. Commit ${previous}/ as written by \`TASK_API_ENV=${environment} npm run synth\` (the rendered-folder ` +
+    `each time. Commit ${previous}/ as written by \`${environmentVariable}=${environment} npm run synth\` (the rendered-folder ` +
     `route), set CDK8S_OUTDIR to where it is, or use the external backend.`;
 }
 
-function sealedWouldChange(environment: string, previous: string, resealed: readonly string[]): string {
+function sealedWouldChange(environment: string, previous: string, resealed: readonly string[], environmentVariable: string): string {
   return `${environment}: ${resealed.join(', ')} would get a new ciphertext (the value, certificate or hash key changed, ` +
     `or ${previous}/ is not the latest synth output). Printed here, it would change on every render: run ` +
-    `\`TASK_API_ENV=${environment} npm run synth\` and commit ${previous}/ first.`;
+    `\`${environmentVariable}=${environment} npm run synth\` and commit ${previous}/ first.`;
 }
 
 /**

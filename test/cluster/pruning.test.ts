@@ -35,9 +35,9 @@ describe('the README\'s ApplySet recipe with kubectl v1.34', () => {
     applyNamespaceFile(release, namespace);
     expectApplied(applyWithApplySet(namespace, release.folder));
     // The parent's id is the one lib/synth/applyset.ts computes (the adoption recipe labels with it).
-    expect(getJson(['secret', 'task-api-applyset', '-n', namespace]).metadata.labels['applyset.kubernetes.io/id']).toBe(applySetId(namespace));
+    expect(getJson(['secret', 'task-api-applyset', '-n', namespace]).metadata.labels['applyset.kubernetes.io/id']).toBe(applySetId(namespace, 'task-api'));
     // The cluster-scoped Namespace is a member too: never drop it from dist/.
-    expect(getJson(['namespace', namespace]).metadata.labels['applyset.kubernetes.io/part-of']).toBe(applySetId(namespace));
+    expect(getJson(['namespace', namespace]).metadata.labels['applyset.kubernetes.io/part-of']).toBe(applySetId(namespace, 'task-api'));
   });
 
   test('over a sequence of releases it deletes exactly the versions that left dist/, and nothing a kept revision reads', async () => {
@@ -74,7 +74,7 @@ describe('the README\'s ApplySet recipe with kubectl v1.34', () => {
 describe('migrating to the ApplySet recipe', () => {
   test('objects applied without --applyset are never pruned; the adoption recipe lists them, labels them, and the next apply prunes them', () => {
     const namespace = NAMESPACES.migration;
-    const { list, adopt } = adoptionCommands(namespace);
+    const { list, adopt } = adoptionCommands(namespace, 'task-api');
     const old = new ReleaseProject(namespace).release();
     applyNamespaceFile(old, namespace);
     // What an older version of this project wrote: fixed names, mutable.
@@ -115,7 +115,7 @@ describe('migrating to the ApplySet recipe', () => {
     const sealedNames = objectsIn(release.folder).filter((o) => o.kind === 'SealedSecret').map((o) => o.metadata.name);
     await eventually('the controller to unseal every SealedSecret', () =>
       sealedNames.every((name) => kubectl(['get', 'secret', name, '-n', namespace]).status === 0) || undefined);
-    const { list } = adoptionCommands(namespace, 'configmaps,secrets,sealedsecrets');
+    const { list } = adoptionCommands(namespace, 'task-api', 'configmaps,secrets,sealedsecrets');
     const before = shell(list);
     // Applied without --applyset: the ConfigMap and the SealedSecrets are listed, the unsealed Secrets are not.
     expect(before.stdout.trim().split('\n').sort()).toEqual([`ConfigMap/${release.configMapName}`, ...sealedNames.map((name) => `SealedSecret/${name}`)].sort());

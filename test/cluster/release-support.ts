@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join } from 'path';
 import { valuesOf } from '../../lib/config/layers';
-import { ENVIRONMENTS, EnvironmentSettings } from '../../lib/environments';
+import { buildTaskApi, ENVIRONMENTS, TaskApiEnvironment, taskApiProps } from '../../main';
 import { TaskApiApp } from '../../lib/constructs/task-api-app';
-import { environmentFiles, synthEnvironments, SynthesizedEnvironment, taskApiProps } from '../../lib/synth/pipeline';
+import { environmentFiles, synthEnvironments, SynthesizedEnvironment } from '../../lib/synth/pipeline';
 import { writeEnvironment } from '../../lib/synth/output';
-import { committedEnvDir, decodeData, fakeSecrets } from '../support';
+import { committedEnvDir, decodeData, fakeSecrets, taskApiProject } from '../support';
 import { Backend, cluster, eventually, getJson, kubectl, kubectlOk, objectsIn } from './support';
 
 /** What changes from one release to the next. */
@@ -34,7 +34,7 @@ export class ReleaseProject {
   public readonly envDir = committedEnvDir();
   public readonly outdir = join(mkdtempSync(join(tmpdir(), 'task-api-release-')), 'dist');
   public readonly environment = 'staging';
-  private readonly settings: EnvironmentSettings;
+  private readonly settings: TaskApiEnvironment;
   private releases = 0;
 
   /**
@@ -44,7 +44,7 @@ export class ReleaseProject {
   constructor(
     public readonly namespace: string,
     private readonly backend: Backend = 'plain',
-    settings: Partial<EnvironmentSettings> = {},
+    settings: Partial<TaskApiEnvironment> = {},
     private readonly revisionHistoryLimit?: number,
   ) {
     this.settings = { ...ENVIRONMENTS.staging, ...settings, namespace };
@@ -68,11 +68,13 @@ export class ReleaseProject {
     writeFileSync(envFile, text);
     const processEnv: Record<string, string> = { ...fakeSecrets('staging'), ...change.secrets, TASK_API_SECRET_BACKEND: this.backend };
     if (this.backend === 'sealed') processEnv.TASK_API_SEALING_CERT = cluster().sealingCert;
-    const [synthesized] = synthEnvironments([this.environment], {
-      envDir: this.envDir, processEnv, outdir: this.outdir, environments: { staging: this.settings },
-      build: this.revisionHistoryLimit === undefined ? undefined
-        : (chart, context) => new TaskApiApp(chart, 'TaskApi', { ...taskApiProps(context), revisionHistoryLimit: this.revisionHistoryLimit }),
+    const project = taskApiProject({
+      environments: { staging: this.settings },
+      defaultEnvironment: 'staging',
+      build: this.revisionHistoryLimit === undefined ? buildTaskApi
+        : (chart, context) => void new TaskApiApp(chart, 'TaskApi', { ...taskApiProps(context), revisionHistoryLimit: this.revisionHistoryLimit }),
     });
+    const [synthesized] = synthEnvironments(project, [this.environment], { envDir: this.envDir, processEnv, outdir: this.outdir });
     const folder = writeEnvironment(this.outdir, this.environment, environmentFiles(synthesized));
     const template = synthesized.objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'task-api').spec.template;
     const [configRef, secretRef] = template.spec.containers[0].envFrom;
