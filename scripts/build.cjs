@@ -210,11 +210,13 @@ async function build() {
 /**
  * Removes what earlier builds wrote and this one did not (an entry point that is gone, the
  * startup snapshot of older versions). Code caches (scripts/synth.cjs) stay: each knows its bundle.
+ * So does build/package/, the npm package's build (scripts/build-package.cjs).
  */
 function removeLeftovers(outputs) {
   const keep = new Set([...outputs, relative(BUILD_DIR, INFO_FILE)]);
   for (const name of readdirSync(BUILD_DIR, { recursive: true })) {
     const path = name.split(sep).join('/');
+    if (path.startsWith('package/')) continue;
     if (!keep.has(path) && !/\.(cache|tmp)$/.test(path) && isFile(join(BUILD_DIR, name))) rmSync(join(BUILD_DIR, name), { force: true });
   }
 }

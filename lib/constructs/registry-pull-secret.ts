@@ -1,5 +1,6 @@
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { parseImageReference } from '../config/image-reference';
 import { BackendSecret, SecretBackend } from '../secrets/backend';
 
 export interface RegistryPullSecretProps {
@@ -127,14 +128,13 @@ function goJson(value: unknown): string {
 }
 
 /**
- * The registry host of an image reference, the way Docker reads it: the first path component
- * is a registry when it has a '.' or ':' or is `localhost`; otherwise the image is on Docker Hub.
+ * The registry host of an image reference, the way Docker reads it (lib/config/image-reference.ts):
+ * the first path component is a registry when it has a '.' or ':', is `localhost` or has an
+ * uppercase letter; otherwise the image is on Docker Hub. Lowercase, as host names compare. Empty
+ * for text that is not an image reference: no registry serves it (the kubelet refuses it).
  */
 export function imageRegistry(image: string): string {
-  const slash = image.indexOf('/');
-  const first = slash === -1 ? '' : image.slice(0, slash);
-  if (first.includes('.') || first.includes(':') || first === 'localhost') return first.toLowerCase();
-  return 'docker.io';
+  return parseImageReference(image).reference?.registry.toLowerCase() ?? '';
 }
 
 /** The host of a `--docker-server` value, which may be a URL (`https://index.docker.io/v1/`). */

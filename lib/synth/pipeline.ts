@@ -406,8 +406,9 @@ function registryAccessFor(project: Project<any>, settings: EnvironmentSettings,
 function environmentImage(project: Project<any>, settings: EnvironmentSettings, processEnv: Readonly<Record<string, string | undefined>>): { image: string; imageFrom: string } {
   const variable = project.variables.image;
   const value = Object.hasOwn(processEnv, variable) ? processEnv[variable] : undefined;
-  if (value === undefined || value.trim() === '') return { image: settings.image, imageFrom: 'the project definition' };
-  return { image: imageFromVariable(variable, value, settings.image), imageFrom: `$${variable}` };
+  // Checks the default too: a typo in the project definition is found before anything is built.
+  const image = imageFromVariable(variable, value, settings.image);
+  return { image, imageFrom: value === undefined || value === '' ? 'the project definition' : `$${variable}` };
 }
 
 /** The pod specs of a workload object (none for other kinds). */
