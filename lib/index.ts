@@ -26,3 +26,5 @@ export { ExternalSecretBackend, ExternalSecretBackendProps, RELOADER_SECRETS_ANN
 export { GuardRailExceptions } from './config/guard-rails';
 export { ResolvedLayers, ResolvedValue, Source, valuesOf } from './config/layers';
 export { environmentFiles, synthEnvironments, SynthesizedEnvironment, SynthOptions } from './synth/pipeline';
+export { customResourceSchema, CustomResourceSchema, schemasFromCrd, schemasFromCrdYaml } from './config/custom-resource-schema';
+export { imageFromVariable, isDigestReference, parseImageReference } from './config/image-reference';

@@ -3,6 +3,7 @@ import type { GuardRailExceptions } from './config/guard-rails';
 import type { RegistryCredentialKeys, ResolvedLayers, SynthKeys } from './config/layers';
 import type { EnvironmentSettings } from './environments';
 import type { SecretBackend } from './secrets/backend';
+import type { CustomResourceSchema } from './config/custom-resource-schema';
 
 /**
  * The project definition: what a consumer's main.ts declares once, and what every command
@@ -106,6 +107,12 @@ export interface ProjectDefinition<S extends EnvironmentSettings = EnvironmentSe
    * @default - none
    */
   readonly guardRailExceptions?: GuardRailExceptions;
+  /**
+   * Schemas of the custom resources the builder writes (schemasFromCrdYaml of a CRD file, say):
+   * such objects are validated as the API server would. Built-in kinds always are.
+   * @default - none: a custom resource is written with a note that it was not validated
+   */
+  readonly customResourceSchemas?: readonly CustomResourceSchema[];
 }
 
 /** A project definition with every default filled in and checked. */
@@ -121,6 +128,7 @@ export interface Project<S extends EnvironmentSettings = EnvironmentSettings> {
   readonly guardRailExceptions: GuardRailExceptions;
   /** The keys synth consumes itself: the hash key and the registry credentials. */
   readonly synthKeys: SynthKeys;
+  readonly customResourceSchemas: readonly CustomResourceSchema[];
 }
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -181,5 +189,6 @@ export function defineProject<S extends EnvironmentSettings>(definition: Project
     registries,
     guardRailExceptions: definition.guardRailExceptions ?? { notSecret: [], inBothLayers: [] },
     synthKeys: { hashKey: variables.hashKey, registries },
+    customResourceSchemas: definition.customResourceSchemas ?? [],
   };
 }

@@ -6,7 +6,7 @@
 export interface ImageReference {
   /** The registry host with its port, as written (`ghcr.io`, `localhost:5000`); Docker Hub is `docker.io`. */
   readonly registry: string;
-  /** The path inside the registry (`example-org/task-api`); Docker Hub's official images get `library/`. */
+  /** The path inside the registry (`example-org/web`); Docker Hub's official images get `library/`. */
   readonly repository: string;
   /** The tag after `:`, when there is one. */
   readonly tag?: string;

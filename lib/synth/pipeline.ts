@@ -20,7 +20,7 @@ import { describeIdentity, identityOf, sharedIdentities } from './identity';
 import { withoutNoise } from './noise';
 import { fileMode, kindsInFolder, ManifestFile, manifestFileNames, manifestFiles, SECRET_KINDS } from './output';
 import { ObjectRef, OutputFile, readOutputFiles, RETAINED_BYTES_LIMIT, Retention, retainVersions } from './retention';
-import { validateObjects } from './validate';
+import { validateObjectsWithNotes } from './validate';
 import { imageFromVariable } from '../config/image-reference';
 import { placeholderInputs, withoutPlaceholders } from './placeholder-secrets';
 
@@ -211,8 +211,11 @@ export function synthEnvironments<S extends EnvironmentSettings>(project: Projec
   for (const { environment, layeredConfigs } of synthesized) problems.push(...sharedVersionLines(environment, layeredConfigs));
   // What the API server (or kubectl's ApplySet pruning) would reject is a synth error, not a
   // surprise at `kubectl apply`.
-  problems.push(...synthesized.flatMap(({ environment, chart, objects }) =>
-    [...validateObjects(objects), ...applySetProblems(objects, project.name), ...finalPodSecurityProblems(chart, objects)].map((problem) => `${environment}: ${problem}`)));
+  for (const { environment, chart, objects, notes } of synthesized) {
+    const validation = validateObjectsWithNotes(objects, { schemas: project.customResourceSchemas });
+    problems.push(...[...validation.problems, ...applySetProblems(objects, project.name), ...finalPodSecurityProblems(chart, objects)].map((problem) => `${environment}: ${problem}`));
+    notes.push(...validation.notes);
+  }
   if (options.outdir) {
     const outdir = options.outdir;
     // One git call for every environment: starting git is most of what the check costs.

@@ -1,47 +1,118 @@
 /**
  * Validation of synthesized objects before anything is written: the Kubernetes OpenAPI schema
- * (through kubernetes-models' precompiled validators) plus the rules the API server applies that
- * the schema does not express (names, data keys, labels, sizes). Pure: objects in, messages out.
+ * (through kubernetes-models' precompiled validators, lib/synth/builtin-models.ts), the schemas
+ * the consumer registered for custom resources (lib/config/custom-resource-schema.ts), plus the
+ * rules the API server applies that the schema does not express (names, data keys, labels,
+ * sizes). Pure: objects in, messages out.
  *
  * Messages name the object and the field, never a value: Secret data passes through here.
  */
 
 import { DATA_KEY_RULE, isDataKey, MAX_DATA_BYTES } from '../config/kubernetes-names';
+import { builtInModel, isBuiltInGroup, type ModelClass } from './builtin-models';
+import { customResourceErrors, type CustomResourceSchema, type SchemaError } from '../config/custom-resource-schema';
 
-/** A model class of kubernetes-models: `new Model(json).validate()` throws on a schema violation. */
-type ModelClass = new (data: any) => { validate(): void };
+let crdModels: ReadonlyMap<string, ModelClass> | undefined;
 
-let models: Readonly<Record<string, ModelClass>> | undefined;
-let crdModels: Readonly<Record<string, ModelClass>> | undefined;
+/** The kinds whose models are in lib/synth/crd-models.ts (ES modules only, bundled by the build). */
+const CRD_TYPES = new Set(['bitnami.com/v1alpha1/SealedSecret', 'external-secrets.io/v1/ExternalSecret']);
 
-/** The kinds whose models are in lib/synth/crd-models.ts. */
-const CRD_TYPES = ['bitnami.com/v1alpha1/SealedSecret', 'external-secrets.io/v1/ExternalSecret'];
+/** The CRD models, loaded only when an object needs them, so the plain backend also runs unbundled. */
+function crdModel(type: string): ModelClass | undefined {
+  if (!CRD_TYPES.has(type)) return undefined;
+  if (!crdModels) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const models: Record<string, ModelClass> = require('./crd-models');
+    crdModels = new Map(Object.values(models).map((model) => [`${model.apiVersion}/${model.kind}`, model]));
+  }
+  return crdModels.get(type);
+}
+
+export interface ValidateOptions {
+  /**
+   * Schemas for kinds kubernetes-models does not have: custom resources (customResourceSchema,
+   * schemasFromCrd, schemasFromCrdYaml). A registered schema wins over any other for its kind.
+   * @default - none: a custom resource is not validated and gets a note
+   */
+  readonly schemas?: readonly CustomResourceSchema[];
+}
+
+export interface ValidationResult {
+  /** One message per problem: `<Kind> <name>: <field>: <what is wrong>`. */
+  readonly problems: string[];
+  /** One per kind that was not validated: `<apiVersion>/<Kind> has no schema: not validated (...)`. */
+  readonly notes: string[];
+}
 
 /**
- * The models by `apiVersion/kind`, loaded on first use (about 55 ms bundled, see
- * lib/synth/schema-models.ts) so that importing this module costs nothing. The CRD models load only
- * when an object needs them.
+ * Every problem of `objects`, one message each: `<Kind> <name>: <field>: <what is wrong>`, and a
+ * note for each custom kind without a schema. A built-in kind kubernetes-models does not have
+ * (`apps/v1/Deploymnet`), or an apiVersion the API server does not serve (`apps/v1beta1`), is a
+ * problem: the API server would refuse it. A kind of any other API group is a custom resource's,
+ * validated when its schema is registered (options.schemas) or known (SealedSecret,
+ * ExternalSecret), else noted.
  */
-function schemaModels(type?: string): Readonly<Record<string, ModelClass>> {
-  if (!models) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const m = require('./schema-models');
-    models = {
-      'v1/Namespace': m.Namespace,
-      'v1/ConfigMap': m.ConfigMap,
-      'v1/Secret': m.Secret,
-      'v1/Service': m.Service,
-      'apps/v1/Deployment': m.Deployment,
-      'batch/v1/Job': m.Job,
-      'policy/v1/PodDisruptionBudget': m.PodDisruptionBudget,
-    };
+export function validateObjectsWithNotes(objects: readonly any[], options: ValidateOptions = {}): ValidationResult {
+  const registered = registeredSchemas(options.schemas ?? []);
+  const problems: string[] = [];
+  const unvalidated = new Set<string>();
+  for (const object of objects) {
+    const what = `${object?.kind ?? '(no kind)'} ${object?.metadata?.name ?? '(no name)'}`;
+    const schema = schemaProblems(object, registered);
+    if (schema === 'no schema') unvalidated.add(`${object.apiVersion}/${object.kind}`);
+    for (const problem of [...(schema === 'no schema' ? [] : schema), ...namingProblems(object)]) problems.push(`${what}: ${problem}`);
   }
-  if (type !== undefined && CRD_TYPES.includes(type) && !crdModels) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const m = require('./crd-models');
-    crdModels = { [CRD_TYPES[0]]: m.SealedSecret, [CRD_TYPES[1]]: m.ExternalSecret };
+  const notes = [...unvalidated].map((type) => `${type} has no schema: not validated (register its CRD's openAPIV3Schema to validate it)`);
+  return { problems, notes };
+}
+
+/** validateObjectsWithNotes without the notes. */
+export function validateObjects(objects: readonly any[], options: ValidateOptions = {}): string[] {
+  return validateObjectsWithNotes(objects, options).problems;
+}
+
+function registeredSchemas(schemas: readonly CustomResourceSchema[]): ReadonlyMap<string, CustomResourceSchema> {
+  const byType = new Map<string, CustomResourceSchema>();
+  for (const schema of schemas) {
+    const type = `${schema.apiVersion}/${schema.kind}`;
+    const other = byType.get(type);
+    if (other && other.openAPIV3Schema !== schema.openAPIV3Schema) throw new Error(`two schemas are registered for ${type}: register one`);
+    byType.set(type, schema);
   }
-  return { ...models, ...crdModels };
+  return byType;
+}
+
+function schemaProblems(object: any, registered: ReadonlyMap<string, CustomResourceSchema>): string[] | 'no schema' {
+  const apiVersion = object?.apiVersion;
+  const kind = object?.kind;
+  if (typeof apiVersion !== 'string' || apiVersion === '') return ['apiVersion: is required'];
+  if (typeof kind !== 'string' || kind === '') return ['kind: is required'];
+  const type = `${apiVersion}/${kind}`;
+  const schema = registered.get(type);
+  if (schema) return customResourceErrors(schema, object).map(errorMessage);
+  let Model = crdModel(type);
+  if (!Model) {
+    if (!isBuiltInGroup(apiVersion)) return 'no schema';
+    const found = builtInModel(apiVersion, kind);
+    if ('problem' in found) return [found.problem];
+    Model = found.model;
+  }
+  try {
+    new Model(object).validate();
+    return [];
+  } catch (error: any) {
+    if (!Array.isArray(error?.errors)) throw error;
+    return error.errors.map(errorMessage);
+  }
+}
+
+function errorMessage(e: SchemaError): string {
+  switch (e.keyword) {
+    case 'required': return `${fieldPath(e.instancePath, e.params.missingProperty)}: is required`;
+    case 'additionalProperties': return `${fieldPath(e.instancePath, e.params.additionalProperty)}: unknown field`;
+    case 'enum': return `${fieldPath(e.instancePath)}: must be one of ${e.params.allowedValues.map((v: unknown) => JSON.stringify(v)).join(', ')}`;
+    default: return `${fieldPath(e.instancePath)}: ${e.message}`;
+  }
 }
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -51,35 +122,6 @@ const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 /** All annotations of an object together. */
 const MAX_ANNOTATIONS_BYTES = 256 * 1024;
-
-/**
- * Every problem of `objects`, one message each: `<Kind> <name>: <field>: <what is wrong>`.
- * An object of a kind without a schema is a problem too, so that nothing goes unchecked.
- */
-export function validateObjects(objects: readonly any[]): string[] {
-  const problems: string[] = [];
-  for (const object of objects) {
-    const what = `${object?.kind ?? '(no kind)'} ${object?.metadata?.name ?? '(no name)'}`;
-    for (const problem of [...schemaProblems(object), ...namingProblems(object)]) problems.push(`${what}: ${problem}`);
-  }
-  return problems;
-}
-
-function schemaProblems(object: any): string[] {
-  const type = `${object?.apiVersion}/${object?.kind}`;
-  const Model = schemaModels(type)[type];
-  if (!Model) return [`no schema for ${type}: add its model to lib/synth/schema-models.ts`];
-  try {
-    new Model(object).validate();
-    return [];
-  } catch (error: any) {
-    if (!Array.isArray(error?.errors)) throw error;
-    return error.errors.map((e: { instancePath: string; message?: string; keyword: string; params: any }) =>
-      e.keyword === 'required'
-        ? `${fieldPath(e.instancePath, e.params.missingProperty)}: is required`
-        : `${fieldPath(e.instancePath)}: ${e.message}`);
-  }
-}
 
 /** `/spec/template/spec/containers/0/image` → `spec.template.spec.containers[0].image`. */
 function fieldPath(instancePath: string, child?: string): string {
