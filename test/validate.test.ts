@@ -181,7 +181,7 @@ describe('custom resources', () => {
   });
 
   test('a registered schema also covers a built-in kind newer than kubernetes-models (VolumeAttributesClass, GA in 1.34)', () => {
-    const object = { apiVersion: 'storage.k8s.io/v1', kind: 'VolumeAttributesClass', metadata: { name: 'fast' }, driverName: 'csi.example.com' };
+    const object = { apiVersion: 'storage.k8s.io/v1', kind: 'VolumeAttributesClass', metadata: { name: 'fast' }, driverName: 'csi.example.com', parameters: { iops: '3000' } };
     expect(validateObjects([object])).toEqual([
       'VolumeAttributesClass fast: no schema for storage.k8s.io/v1/VolumeAttributesClass: kubernetes-models 4.5.1 (Kubernetes v1.33.0) has no kind VolumeAttributesClass in storage.k8s.io/v1',
     ]);
