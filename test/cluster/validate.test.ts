@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { apiGroup, BUILT_IN_GROUPS, SERVED_API_VERSIONS } from '../../lib/synth/builtin-models';
-import { schemasFromCrdYaml } from '../../lib/synth/custom-resource-schema';
+import { schemasFromCrdYaml } from '../../lib/config/custom-resource-schema';
 import { validateObjects } from '../../lib/synth/validate';
 import { BAD_WIDGETS, BUILT_IN_CASES, GOOD_WIDGETS, withField } from '../builtin-kinds';
 import { eventually, kubectl, kubectlOk } from './support';
