@@ -111,11 +111,11 @@ export interface SettingLayers {
    * @default none
    */
   readonly secretKeysWithoutValues?: readonly string[];
-  /** Where a setting for every environment goes (`env/defaults.env`), for messages. */
+  /** Where a setting for every environment goes (`<envDir>/defaults.env`), for messages. */
   readonly defaultsFile: string;
-  /** The environment's own file (`env/staging.env`), for messages. */
+  /** The environment's own file (`<envDir>/staging.env`), for messages. */
   readonly environmentFile: string;
-  /** The environment's secrets file (`env/staging.secrets.env`; its `.example` beside it), for messages. */
+  /** The environment's secrets file (`<envDir>/staging.secrets.env`; its `.example` beside it), for messages. */
   readonly secretsFile: string;
 }
 
@@ -202,9 +202,9 @@ export function settingsSchemaProblems(schema: SettingsSchema): string[] {
 /**
  * Whether each value of one environment fits its declaration, and whether each key is where
  * the declarations say: one message per problem. A value that does not fit names where it was
- * written and the key (`env/staging.env:3: MAX_CONNECTIONS: "1OO" is not an integer`); the value
+ * written and the key (`config/staging.env:3: WORKERS: "1O" is not an integer`); the value
  * itself only for a setting that is not secret and came from a ConfigMap layer
- * (`env/staging.secrets.env:2: DATABASE_URL: not a URL`, `$DATABASE_URL: not a URL`).
+ * (`config/staging.secrets.env:2: CACHE_URL: not a URL`, `$CACHE_URL: not a URL`).
  *
  * Also: a required key that no layer sets (or sets to ''), a secret in a ConfigMap layer or a
  * setting that is not secret in the secrets layer, and a key the declarations lack (a typo, most
