@@ -6,8 +6,7 @@
 // wording of the messages is this file's own: file:line, key and, for a setting that is not
 // secret, the value.
 
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { closestKey } from './guard-rails';
 import { isDataKey } from './kubernetes-names';
 import type { ResolvedValue } from './provenance';
@@ -380,6 +379,10 @@ const compiled = new WeakMap<SettingsSchema, CompiledSettings>();
 function compile(schema: SettingsSchema): CompiledSettings {
   const known = compiled.get(schema);
   if (known) return known;
+  // Loaded here, not at the top: loading and compiling cost about 0.1 s, which explain's
+  // describeSetting and a project without settings need not pay.
+  const { default: Ajv } = require('ajv') as typeof import('ajv');
+  const { default: addFormats } = require('ajv-formats') as typeof import('ajv-formats');
   const ajv = new Ajv({ allErrors: true, strict: true });
   addFormats(ajv, ['duration']);
   const uri = addFormats.get('uri', 'full') as (value: string) => boolean;
