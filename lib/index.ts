@@ -24,6 +24,7 @@ export { ExternalSecretBackend, ExternalSecretBackendProps, RELOADER_SECRETS_ANN
 
 // What the builder receives, and the pipeline for tests of a project.
 export { GuardRailExceptions } from './config/guard-rails';
+export { describeSetting, SettingDeclaration, SettingsSchema } from './config/settings';
 export { ResolvedLayers, ResolvedValue, Source, valuesOf } from './config/layers';
 export { environmentFiles, synthEnvironments, SynthesizedEnvironment, SynthOptions } from './synth/pipeline';
 export { customResourceSchema, CustomResourceSchema, schemasFromCrd, schemasFromCrdYaml } from './config/custom-resource-schema';

@@ -4,6 +4,7 @@ import type { RegistryCredentialKeys, ResolvedLayers, SynthKeys } from './config
 import type { EnvironmentSettings } from './environments';
 import type { SecretBackend } from './secrets/backend';
 import type { CustomResourceSchema } from './config/custom-resource-schema';
+import type { SettingsSchema } from './config/settings';
 
 /**
  * The project definition: what a consumer's main.ts declares once, and what every command
@@ -113,6 +114,13 @@ export interface ProjectDefinition<S extends EnvironmentSettings = EnvironmentSe
    * @default - none: a custom resource is written with a note that it was not validated
    */
   readonly customResourceSchemas?: readonly CustomResourceSchema[];
+  /**
+   * Every key of the env files, declared once: its type, whether it is required, whether it is a
+   * secret, a one-line description. Synth refuses a value that does not fit (naming file, line
+   * and key, never a secret's value) and a key not declared; explain shows the declarations.
+   * @default - none: values are not typed
+   */
+  readonly settings?: SettingsSchema;
 }
 
 /** A project definition with every default filled in and checked. */
@@ -129,6 +137,7 @@ export interface Project<S extends EnvironmentSettings = EnvironmentSettings> {
   /** The keys synth consumes itself: the hash key and the registry credentials. */
   readonly synthKeys: SynthKeys;
   readonly customResourceSchemas: readonly CustomResourceSchema[];
+  readonly settings?: SettingsSchema;
 }
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -190,5 +199,6 @@ export function defineProject<S extends EnvironmentSettings>(definition: Project
     guardRailExceptions: definition.guardRailExceptions ?? { notSecret: [], inBothLayers: [] },
     synthKeys: { hashKey: variables.hashKey, registries },
     customResourceSchemas: definition.customResourceSchemas ?? [],
+    settings: definition.settings,
   };
 }

@@ -3,9 +3,12 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { manifestFiles } from '../lib/synth/output';
 import {
-  CONFIG_HISTORY_ANNOTATION, ConfigReferences, formatHistory, OutputFile, podConfigReferences, readOutputFiles, recordedHistory, retainVersions,
+  ConfigReferences, formatHistory, OutputFile, podConfigReferences, readOutputFiles, recordedHistory, retainVersions,
 } from '../lib/synth/retention';
 import { findObject } from './support';
+
+/** The Task API's history annotation, named after the project (unchanged for the Task API). */
+const CONFIG_HISTORY_ANNOTATION = 'task-api/config-history';
 
 const NAMESPACE = 'task-api-test';
 
@@ -33,7 +36,7 @@ function release(config: string, secret: string, options: { limit?: number; pull
 
 /** What synth would write, written to a fresh folder and read back: the new objects' files and the carried ones. */
 function written(previous: readonly OutputFile[], fresh: any[], carryPlainSecrets = true, maxBytes?: number) {
-  const retention = retainVersions(previous, fresh, { carryPlainSecrets, maxBytes });
+  const retention = retainVersions(previous, fresh, { carryPlainSecrets, maxBytes, annotationPrefix: 'task-api' });
   const dir = mkdtempSync(join(tmpdir(), 'task-api-release-'));
   for (const file of [...manifestFiles(retention.objects), ...retention.carried]) {
     writeFileSync(join(dir, file.name), file.content, { mode: file.mode });
@@ -158,7 +161,7 @@ describe('the recorded history', () => {
     const deployment = findObject(release('config-a', 'secrets-a'), 'Deployment', 'task-api');
     for (const text of ['not json', '{"configMaps":[]}', '[{"configMaps":"x"}]', '[]']) {
       deployment.metadata.annotations = { [CONFIG_HISTORY_ANNOTATION]: text };
-      expect(recordedHistory(deployment)).toEqual([{ configMaps: ['config-a'], secrets: ['secrets-a'] }]);
+      expect(recordedHistory(deployment, 'task-api')).toEqual([{ configMaps: ['config-a'], secrets: ['secrets-a'] }]);
     }
   });
 

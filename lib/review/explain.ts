@@ -1,5 +1,6 @@
 import { selectEnvironments } from '../environments';
 import type { Project } from '../project';
+import { describeSetting, SettingsSchema } from '../config/settings';
 import { helpText, isHelpRequest, refuseArguments } from '../synth/commands';
 import { EffectiveVar, effectiveEnvironment, namespaceData, ObjectRef, VarOrigin } from './kubelet-env';
 import { ResolvedValue, Source } from '../config/layers';
@@ -164,6 +165,14 @@ export function renderComparison(explanations: readonly ContainerExplanation[], 
   return lines;
 }
 
+/** The project's declared settings: each key's type, whether required or secret, and its description. */
+export function renderSettings(settings: SettingsSchema, out: Output): string[] {
+  const keys = Object.keys(settings).sort();
+  const table = new Columns(['KEY', 'SETTING'].map((h) => out.dim(h)));
+  for (const key of keys) table.add([key, describeSetting(settings[key])]);
+  return [out.bold('settings, as the project definition declares them'), ...(out.aligned ? table.render('  ') : keys.map((key) => `${key}: ${describeSetting(settings[key])}`))];
+}
+
 /** `same`, or `differs` with the environments that agree with each other: `differs (staging = production)`. */
 function agreement(environments: readonly string[], cells: readonly ExplainedVar[]): string {
   const groups = new Map<string, string[]>();
@@ -202,6 +211,7 @@ export function explainCommand(project: Project<any>, processEnv: Readonly<Recor
     const out = outputFor(io.isTTY, processEnv);
     const blocks = explanations.map((e) => renderContainer(e, out));
     if (names.length > 1) blocks.push(renderComparison(explanations, out));
+    if (project.settings) blocks.push(renderSettings(project.settings, out));
     blocks.forEach((block, i) => {
       if (i > 0) io.out('');
       block.forEach((line) => io.out(line));

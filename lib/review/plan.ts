@@ -8,7 +8,7 @@ import { helpText, isHelpRequest, NO_SECRETS_FLAG } from '../synth/commands';
 import { CommandIO, failureLines, Output, outputFor, STANDARD_IO } from '../terminal';
 import { synthEnvironments } from '../synth/pipeline';
 import { versionBase } from '../config/name-suffix';
-import { CONFIG_HISTORY_ANNOTATION, podConfigReferences } from '../synth/retention';
+import { podConfigReferences } from '../synth/retention';
 import { contentNamedJobBase } from '../constructs/content-named-job';
 import { UNKNOWN_SUFFIX } from '../synth/placeholder-secrets';
 import { ObjectRef } from '../synth/retention';
@@ -250,14 +250,15 @@ function hasDataChanges(data: DataChange): boolean {
   return data.added.length + data.removed.length + data.changed.length > 0;
 }
 
-const HISTORY_FIELD = `metadata.annotations["${CONFIG_HISTORY_ANNOTATION}"]`;
+/** The history annotation (`<project>/config-history`, lib/synth/retention.ts), as a field path. */
+const HISTORY_FIELD = /^metadata\.annotations\["[a-z0-9-]+\/config-history"\]$/;
 
 /**
  * The config history is bookkeeping for retention (its versions are shown as such): in brief, as
  * the number of pod templates it remembers, not as the JSON a reviewer would have to read.
  */
 function historyInBrief(change: FieldChange): FieldChange {
-  if (change.path !== HISTORY_FIELD) return change;
+  if (!HISTORY_FIELD.test(change.path)) return change;
   const entries = (json?: string) => {
     try {
       const list = JSON.parse(JSON.parse(json ?? '""'));

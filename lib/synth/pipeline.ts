@@ -3,7 +3,8 @@ import * as kplus from 'cdk8s-plus-27';
 import { existsSync } from 'fs';
 import { join } from 'path';
 import { byCodeUnits } from '../config/content-hash';
-import { readLayerInputs, registryVariables, resolveLayers, ResolvedLayers } from '../config/layers';
+import { readLayerInputs, registryVariables, resolveLayers, ResolvedLayers, synthOnlyKeys } from '../config/layers';
+import { settingProblems } from '../config/settings';
 import { readEnvFile } from '../config/env-file';
 import { hashKeyProblems, HashKeyUse } from '../config/hash-key';
 import { clientSideApplyWarnings } from '../config/guard-rails';
@@ -144,6 +145,18 @@ export function synthEnvironments<S extends EnvironmentSettings>(project: Projec
       });
       // Without secret values, no secret comes from the process environment either.
       const layers = placeholders ? resolveLayers(placeholderInputs(inputs, previousObjects), {}) : resolveLayers(inputs, options.processEnv);
+      if (project.settings) {
+        problems.push(...settingProblems(project.settings, {
+          environment: name,
+          config: layers.config,
+          // Placeholders stand in for the values: only the keys can be judged.
+          secrets: placeholders ? [] : layers.secrets,
+          secretKeysWithoutValues: placeholders ? layers.secrets.map((v) => v.key) : layers.externalSecretKeys,
+          defaultsFile: join(envDir, 'defaults.env'),
+          environmentFile: join(envDir, `${name}.env`),
+          secretsFile: inputs.secretsPath,
+        }, synthOnlyKeys(project.synthKeys)));
+      }
       const secretBackend = loadSecretBackend(choice, { previousObjects, hashKey: layers.hashKey, annotationPrefix: project.name });
       const { image, imageFrom } = environmentImage(project, settings, options.processEnv);
       contexts.push({ environment: name, settings, layers, secretBackend, image, imageFrom, registryAccess: registryAccessFor(project, settings, layers, secretBackend) });
@@ -178,7 +191,7 @@ export function synthEnvironments<S extends EnvironmentSettings>(project: Projec
     }
     // Plain Secrets may only be carried where plain Secrets are written: never into a folder of
     // SealedSecrets or ExternalSecrets, which may be committed.
-    const retention = retainVersions(previous, built, { carryPlainSecrets: context.secretBackend.name === 'plain' });
+    const retention = retainVersions(previous, built, { carryPlainSecrets: context.secretBackend.name === 'plain', annotationPrefix: project.name });
     const objects = retention.objects;
     const warnings = [...context.layers.warnings, ...clientSideApplyWarnings(context.environment, objects, context.layers),
       ...(sharedSecrets.get(context.environment) ?? [])];

@@ -22,7 +22,9 @@ import { parseManifests } from './output';
  */
 
 /** Deployment annotation: the ConfigMaps and Secrets its last pod templates read, newest first. */
-export const CONFIG_HISTORY_ANNOTATION = 'task-api/config-history';
+export function configHistoryAnnotation(prefix: string): string {
+  return `${prefix}/config-history`;
+}
 
 /** What apps/v1 defaults `spec.revisionHistoryLimit` to when a Deployment does not set it. */
 const KUBERNETES_DEFAULT_REVISION_HISTORY_LIMIT = 10;
@@ -63,6 +65,8 @@ export interface RetentionOptions {
    * the old plain Secrets must not move into a folder that may go into git.
    */
   readonly carryPlainSecrets: boolean;
+  /** The prefix of the history annotation: the project's name. */
+  readonly annotationPrefix: string;
   /** @default RETAINED_BYTES_LIMIT */
   readonly maxBytes?: number;
 }
@@ -92,7 +96,7 @@ export function retainVersions(previous: readonly OutputFile[], fresh: readonly 
   const histories = new Map<any, ConfigReferences[]>();
   for (const workload of fresh.filter(isDeployment)) {
     const before = previousObjects.find((o) => isDeployment(o) && identity(o) === identity(workload));
-    const earlier = before ? recordedHistory(before) : [];
+    const earlier = before ? recordedHistory(before, options.annotationPrefix) : [];
     const limit = workload.spec?.revisionHistoryLimit ?? KUBERNETES_DEFAULT_REVISION_HISTORY_LIMIT;
     histories.set(workload, distinct([podConfigReferences(workload.spec?.template?.spec), ...earlier]).slice(0, limit + 1));
   }
@@ -135,7 +139,7 @@ export function retainVersions(previous: readonly OutputFile[], fresh: readonly 
   const objects = fresh.map((object) => {
     const history = histories.get(object);
     if (!history) return object;
-    const annotations = { ...object.metadata?.annotations, [CONFIG_HISTORY_ANNOTATION]: formatHistory(history) };
+    const annotations = { ...object.metadata?.annotations, [configHistoryAnnotation(options.annotationPrefix)]: formatHistory(history) };
     return { ...object, metadata: { ...object.metadata, annotations } };
   });
   return { objects, carried: previous.filter((file) => carried.has(file)), prunable, droppedForSize };
@@ -175,9 +179,9 @@ export function podConfigReferences(pod: any): ConfigReferences {
  * existed, or an annotation edited into something else, counts as one entry: what that
  * Deployment's own pod template reads. Earlier output is a cache here, never an error.
  */
-export function recordedHistory(deployment: any): ConfigReferences[] {
+export function recordedHistory(deployment: any, annotationPrefix: string): ConfigReferences[] {
   const own = podConfigReferences(deployment?.spec?.template?.spec);
-  const text = deployment?.metadata?.annotations?.[CONFIG_HISTORY_ANNOTATION];
+  const text = deployment?.metadata?.annotations?.[configHistoryAnnotation(annotationPrefix)];
   if (typeof text !== 'string') return [own];
   try {
     const parsed = JSON.parse(text);
