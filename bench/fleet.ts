@@ -7,7 +7,7 @@
 import { readFileSync } from 'fs';
 import * as kplus from 'cdk8s-plus-27';
 import { defineProject, SynthOptions, synthEnvironments, TaskApiApp } from '../lib';
-import { selectEnvironments } from '../lib/environments';
+import { selectedEnvironments } from '../lib/project';
 import { manifestFiles, writeEnvironment } from '../lib/synth/output';
 import { project, TASK_API, taskApiProps } from '../main';
 
@@ -55,8 +55,7 @@ export function synthFleet(environments: readonly string[], services: readonly s
  */
 export function runFleetProgram(): void {
   const { services } = JSON.parse(readFileSync('fleet.json', 'utf8')) as { services: string[] };
-  const variable = project.variables.environment;
-  const environments = selectEnvironments(process.env[variable], Object.keys(project.environments), project.defaultEnvironment, variable);
+  const environments = selectedEnvironments(project, process.env[project.variables.environment]);
   for (const { environment, objects } of synthFleet(environments, services, { processEnv: process.env })) {
     writeEnvironment('dist', environment, manifestFiles(objects));
     console.log(`${environment}: ${services.length} services, ${objects.length} objects written to dist/${environment}/`);

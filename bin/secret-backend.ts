@@ -4,10 +4,11 @@
 import { project } from '../main';
 import { secretBackendKinds } from '../lib/synth/backend-choice';
 import { failureLines } from '../lib/terminal';
+import { debugRequested } from '../lib/project';
 
 try {
   for (const line of secretBackendKinds(project, process.env)) console.log(line);
 } catch (error) {
-  failureLines('secret-backend', error, Boolean(process.env[project.variables.debug])).forEach((line) => console.error(line));
+  failureLines('secret-backend', error, debugRequested(project, process.env)).forEach((line) => console.error(line));
   process.exitCode = 1;
 }

@@ -1,5 +1,4 @@
-import { selectEnvironments } from './environments';
-import type { Project } from './project';
+import { debugRequested, Project, selectedEnvironments } from './project';
 import { explainCommand } from './review/explain';
 import { planCommand } from './review/plan';
 import { CommandName, helpText, isHelpRequest } from './synth/commands';
@@ -59,8 +58,7 @@ export function synthCommand(project: Project<any>, processEnv: ProcessEnv, io: 
   try {
     const command = parseSynthArguments(args);
     if (command.stdout) return synthToStdout(command, { project, processEnv, err: io.err });
-    const variable = project.variables.environment;
-    const names = selectEnvironments(processEnv[variable], Object.keys(project.environments), project.defaultEnvironment, variable);
+    const names = selectedEnvironments(project, processEnv[project.variables.environment]);
     const outdir = outputFolder(processEnv);
     // cdk8s-cli keeps the app's stdout to itself: the summary goes to stderr there.
     if (isCdk8sCliScratch(processEnv)) log = io.err;
@@ -93,7 +91,7 @@ export function synthCommand(project: Project<any>, processEnv: ProcessEnv, io: 
     }
     return 0;
   } catch (error) {
-    failureLines('synth', error, Boolean(processEnv[project.variables.debug])).forEach((line) => io.err(line));
+    failureLines('synth', error, debugRequested(project, processEnv)).forEach((line) => io.err(line));
     return 1;
   }
 }

@@ -1,7 +1,7 @@
 import type { Chart } from 'cdk8s';
 import type { GuardRailExceptions } from './config/guard-rails';
 import type { RegistryCredentialKeys, ResolvedLayers, SynthKeys } from './config/layers';
-import type { EnvironmentSettings } from './environments';
+import { EnvironmentSettings, selectEnvironments } from './environments';
 import type { SecretBackend } from './secrets/backend';
 import type { CustomResourceSchema } from './config/custom-resource-schema';
 import type { SettingsSchema } from './config/settings';
@@ -201,4 +201,17 @@ export function defineProject<S extends EnvironmentSettings>(definition: Project
     customResourceSchemas: definition.customResourceSchemas ?? [],
     settings: definition.settings,
   };
+}
+
+/**
+ * The environments `value` (the project's environment variable) selects: names, comma-separated,
+ * or `all`; unset or blank, the default environment.
+ */
+export function selectedEnvironments(project: Project<any>, value: string | undefined): string[] {
+  return selectEnvironments(value, Object.keys(project.environments), project.defaultEnvironment, project.variables.environment);
+}
+
+/** Whether the project's debug variable asks for stack traces. */
+export function debugRequested(project: Project<any>, processEnv: Readonly<Record<string, string | undefined>>): boolean {
+  return Boolean(processEnv[project.variables.debug]);
 }

@@ -14,6 +14,8 @@ const { spawnSync } = require('child_process');
 const { existsSync, rmSync } = require('fs');
 const { join } = require('path');
 
+const { BUNDLE_OPTIONS } = require('./build.cjs');
+
 const ROOT = join(__dirname, '..');
 const PACKAGE_DIR = join(ROOT, 'build', 'package');
 /** The modules validate.ts loads with require() (lib/synth/validate.ts), relative to lib/. */
@@ -33,18 +35,7 @@ async function buildPackage() {
     const out = join(PACKAGE_DIR, module.replace(/\.ts$/, ''));
     // Nothing imports these modules' types, and their .d.ts would name the bundled packages.
     rmSync(`${out}.d.ts`, { force: true });
-    await build({
-      entryPoints: [source],
-      outfile: `${out}.js`,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      // As scripts/build.cjs: no comments or indentation, a third less to read and compile.
-      minifyWhitespace: true,
-      logLevel: 'silent',
-      absWorkingDir: ROOT,
-    });
+    await build({ ...BUNDLE_OPTIONS, entryPoints: [source], outfile: `${out}.js` });
   }
 }
 

@@ -171,6 +171,20 @@ function recordSources(files) {
   };
 }
 
+/** How every bundle of the project is built (the synth program's and the package's validators). */
+const BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // No comments or indentation: a third less to read and compile, and ASCII only (a comment in
+  // a dependency holds curly quotes), which V8 holds as one byte per character. Names stay.
+  minifyWhitespace: true,
+  // Errors come back in the exception, for one message (scripts/synth.cjs), not printed here.
+  logLevel: 'silent',
+  absWorkingDir: ROOT,
+};
+
 async function build() {
   const { build: esbuild } = require('esbuild');
   mkdirSync(BUILD_DIR, { recursive: true });
@@ -179,17 +193,8 @@ async function build() {
   for (const path of BUILD_INPUTS) files[path] = readRecorded(join(ROOT, path)).record;
   const entries = entryPoints();
   const options = {
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    // No comments or indentation: a third less to read and compile, and ASCII only (a comment in
-    // a dependency holds curly quotes), which V8 holds as one byte per character. Names stay.
-    minifyWhitespace: true,
-    // Errors come back in the exception, for one message (scripts/synth.cjs), not printed here.
-    logLevel: 'silent',
+    ...BUNDLE_OPTIONS,
     write: false,
-    absWorkingDir: ROOT,
     outdir: BUILD_DIR,
     outbase: ROOT,
     plugins: [recordSources(files)],
@@ -232,7 +237,7 @@ function writeAtomically(path, contents) {
   renameSync(partial, path);
 }
 
-module.exports = { BUILD_DIR, NOT_MAIN_MODULE, staleReason, ensureBuilt, build };
+module.exports = { BUILD_DIR, BUNDLE_OPTIONS, NOT_MAIN_MODULE, staleReason, ensureBuilt, build };
 
 if (require.main === module) {
   ensureBuilt({ force: process.argv.includes('--force'), log: (line) => console.error(line) }).catch((error) => {

@@ -1,5 +1,4 @@
-import { selectEnvironments } from '../environments';
-import type { Project } from '../project';
+import { debugRequested, Project, selectedEnvironments } from '../project';
 import { describeSetting, SettingsSchema } from '../config/settings';
 import { helpText, isHelpRequest, refuseArguments } from '../synth/commands';
 import { EffectiveVar, effectiveEnvironment, namespaceData, ObjectRef, VarOrigin } from './kubelet-env';
@@ -202,7 +201,7 @@ export function explainCommand(project: Project<any>, processEnv: Readonly<Recor
   }
   try {
     refuseArguments('explain', args);
-    const names = selectEnvironments(processEnv[project.variables.environment], Object.keys(project.environments), project.defaultEnvironment, project.variables.environment);
+    const names = selectedEnvironments(project, processEnv[project.variables.environment]);
     // With the output folder, as synth and plan: sealed values keep their ciphertext.
     const synthesized = synthEnvironments(project, names, { processEnv, outdir: outputFolder(processEnv) });
     // The same warnings synth prints, so what explain shows is never read without them.
@@ -218,7 +217,7 @@ export function explainCommand(project: Project<any>, processEnv: Readonly<Recor
     });
     return 0;
   } catch (error) {
-    failureLines('explain', error, Boolean(processEnv[project.variables.debug])).forEach((line) => io.err(line));
+    failureLines('explain', error, debugRequested(project, processEnv)).forEach((line) => io.err(line));
     return 2;
   }
 }

@@ -2,8 +2,7 @@ import { outputFolder, readManifests } from '../synth/output';
 import { existsSync, statSync } from 'fs';
 import { join } from 'path';
 import { isDeepStrictEqual } from 'util';
-import { selectEnvironments } from '../environments';
-import type { Project } from '../project';
+import { debugRequested, Project, selectedEnvironments } from '../project';
 import { helpText, isHelpRequest, NO_SECRETS_FLAG } from '../synth/commands';
 import { CommandIO, failureLines, Output, outputFor, STANDARD_IO } from '../terminal';
 import { synthEnvironments } from '../synth/pipeline';
@@ -422,7 +421,7 @@ export function planCommand(project: Project<any>, processEnv: Readonly<Record<s
   }
   try {
     const { withoutSecretValues } = parsePlanArguments(args);
-    const names = selectEnvironments(processEnv[project.variables.environment], Object.keys(project.environments), project.defaultEnvironment, project.variables.environment);
+    const names = selectedEnvironments(project, processEnv[project.variables.environment]);
     const outdir = outputFolder(processEnv);
     const out = outputFor(io.isTTY, processEnv);
     let changed = false;
@@ -446,7 +445,7 @@ export function planCommand(project: Project<any>, processEnv: Readonly<Record<s
     }
     return changed ? 1 : 0;
   } catch (error) {
-    failureLines('plan', error, Boolean(processEnv[project.variables.debug])).forEach((line) => io.err(line));
+    failureLines('plan', error, debugRequested(project, processEnv)).forEach((line) => io.err(line));
     return 2;
   }
 }

@@ -1,8 +1,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import type { EnvironmentSettings } from '../environments';
-import type { Project, ProjectVariables } from '../project';
-import { selectEnvironments } from '../environments';
+import { Project, ProjectVariables, selectedEnvironments } from '../project';
 import { SECRET_BACKEND_NAMES, SecretBackend } from '../secrets/backend';
 import { DEFAULT_REFRESH_INTERVAL, ExternalSecretBackend, RemoteRef, SecretStoreRef } from '../secrets/external';
 import { PlainSecretBackend } from '../secrets/plain';
@@ -145,7 +144,6 @@ export function readSealingCertificate(file: string): SealingCertificate {
  * all), as synth would choose it: what CI reads to commit only the folders that hold no secret.
  */
 export function secretBackendKinds(project: Project<any>, processEnv: Readonly<Record<string, string | undefined>>): string[] {
-  const variable = project.variables.environment;
-  return selectEnvironments(processEnv[variable] || 'all', Object.keys(project.environments), project.defaultEnvironment, variable)
+  return selectedEnvironments(project, processEnv[project.variables.environment] || 'all')
     .map((environment) => `${environment} ${chooseSecretBackend(environment, project.environments[environment], processEnv, project.envDir, project).kind}`);
 }

@@ -10,6 +10,7 @@
 
 import { dirname, join } from 'path';
 import { readdirSync } from 'fs';
+import { editDistance } from '../config/guard-rails';
 
 /** The Kubernetes version kubernetes-models 4.5.1's schemas were generated from. */
 export const SCHEMA_KUBERNETES_VERSION = 'v1.33.0';
@@ -152,16 +153,4 @@ function similarKinds(apiVersion: string, kind: string): string[] {
     .filter((name) => name !== kind && (name.toLowerCase() === kind.toLowerCase() || editDistance(name, kind) <= 2))
     .filter((name) => loadedModel(apiVersion, name) !== undefined)
     .sort();
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }

@@ -52,10 +52,6 @@ interface CommandHelp {
 /** plan's flag for a run with no secret at all (a pull request's): placeholders, Secrets compared by key names. */
 export const NO_SECRETS_FLAG = '--no-secrets';
 
-function commandHelp(command: CommandName, variable: string): CommandHelp {
-  return HELP(variable)[command];
-}
-
 const HELP = (variable: string): Readonly<Record<CommandName, CommandHelp>> => ({
   synth: {
     usage: `npm run synth [-- ${STDOUT_FLAG} [${ALLOW_PLAIN_SECRETS_FLAG}]]`,
@@ -97,7 +93,7 @@ export function isHelpRequest(args: readonly string[]): boolean {
 
 /** The lines `<command> --help` prints for `project`. */
 export function helpText(command: CommandName, project: Project<any>): string[] {
-  const help = commandHelp(command, project.variables.environment);
+  const help = HELP(project.variables.environment)[command];
   const variables = commandVariables(project).filter((v) => v.readBy.includes(command));
   return [
     `Usage: ${help.usage}`,

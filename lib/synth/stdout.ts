@@ -1,7 +1,6 @@
 import { statSync } from 'fs';
 import { join } from 'path';
-import { selectEnvironments } from '../environments';
-import type { Project } from '../project';
+import { Project, selectedEnvironments } from '../project';
 import { DOCUMENT_START, outputFolder, readManifests } from './output';
 import { environmentFiles, synthEnvironments } from './pipeline';
 import { chooseSecretBackend } from './backend-choice';
@@ -43,7 +42,7 @@ export function parseSynthArguments(args: readonly string[]): SynthArguments {
 export function stdoutEnvironment(project: Project<any>, value: string | undefined): string {
   const variable = project.variables.environment;
   const known = Object.keys(project.environments);
-  const names = selectEnvironments(value, known, project.defaultEnvironment, variable);
+  const names = selectedEnvironments(project, value);
   if (names.length !== 1) {
     throw new Error(`${STDOUT_FLAG} prints one environment: set ${variable} to one of ${known.join(', ')} (it is ${JSON.stringify(value)})`);
   }
